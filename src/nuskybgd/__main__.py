@@ -1,0 +1,7 @@
+"""``python -m nuskybgd`` runs the command line."""
+
+import sys
+
+from nuskybgd.cli import main
+
+sys.exit(main())

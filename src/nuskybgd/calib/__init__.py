@@ -1,0 +1,1 @@
+"""Calibration sources: the user's CALDB, an nuskybgd auxiliary folder, or built-in nominal."""

@@ -1,0 +1,67 @@
+"""NuSTAR instrument numbers used throughout nuskybgd, each with its source.
+
+Units are stated in every name or docstring.  Sources: ``nu_defs.h`` (HEASoft NuSTARDAS), the
+CALDB INSTRMAP/PIXPOS headers, nupipeline defaults, and the OGIP response files (EBOUNDS).
+"""
+
+from __future__ import annotations
+
+#: Modules (focal-plane modules) of NuSTAR.
+MODULES: tuple[str, str] = ("A", "B")
+
+#: Detectors per module (CZT hybrids), DET_ID 0..3.  Source: nu_defs.h.
+N_DETECTORS: int = 4
+
+#: RAW pixels per detector side (RAWX, RAWY in 0..31).  Source: nu_defs.h.
+RAW_PIXELS_PER_SIDE: int = 32
+
+#: RAW pixel pitch in mm (604.8 µm).  Source: nu_defs.h.
+RAW_PIXEL_MM: float = 0.6048
+
+#: DET1 sub-pixel size in mm (RAW pitch / 5).  Source: nu_defs.h, TCDLT of DET1X in event files.
+DET1_PIXEL_MM: float = 0.12096
+
+#: DET1 sub-pixel angular size in degrees (2.4581 arcsec).  Source: nu_defs.h / INSTRMAP header.
+DET1_PIXEL_DEG: float = 6.828076e-4
+
+#: DET1 sub-pixel angular size in arcsec.
+DET1_PIXEL_ARCSEC: float = DET1_PIXEL_DEG * 3600.0
+
+#: Sky pixel size in degrees; nuskybgd assumes sky pixel == DET1 sub-pixel (1:1).
+SKY_PIXEL_DEG: float = DET1_PIXEL_DEG
+
+#: Focal length in mm implied by the DET1 pixel size (≈ 10.15 m).
+FOCAL_LENGTH_MM: float = DET1_PIXEL_MM / (DET1_PIXEL_DEG * 3.141592653589793 / 180.0)
+
+#: DET1 frame size in sub-pixels (DET1X, DET1Y in 1..360).  Source: event file TLMIN/TLMAX.
+DET1_SIZE: int = 360
+
+#: DET1 reference pixel (1-based DET1X, DET1Y) tracked by the ``_det1.fits`` file.
+#: Source: nupipeline/nuskypos ``det1xref=350 det1yref=350``.
+DET1_REFPIX: tuple[int, int] = (350, 350)
+
+#: Sky frame size in pixels (X, Y in 1..1000), reference pixel 500.5.  Source: event TC* keywords.
+SKY_SIZE: int = 1000
+SKY_REFPIX: float = 500.5
+
+#: PI channel grid: channel k spans [PI_E0 + PI_DE*k, PI_E0 + PI_DE*(k+1)) keV.
+#: Source: CALDB RMF EBOUNDS, nuskybgd-py diag.rmf.
+PI_E0_KEV: float = 1.6
+PI_DE_KEV: float = 0.04
+N_PI: int = 4096
+PI_EMAX_KEV: float = PI_E0_KEV + PI_DE_KEV * N_PI  # 165.44 keV
+
+#: The good band of NuSTAR in keV (Pt K edge at 78.4 keV).
+GOOD_BAND_KEV: tuple[float, float] = (3.0, 79.0)
+
+#: Null sentinels in cleaned event files (TNULL).  Source: real event files.
+TNULL_PI: int = -4095
+TNULL_DET: int = -4095
+TNULL_SKY: int = -1
+
+#: Mission time reference: MET seconds since 2010-01-01T00:00:00 UTC, in TT.
+MJDREFI: int = 55197
+MJDREFF: float = 0.00076601852
+
+#: Grades kept by standard screening (inclusive).
+GRADE_RANGE: tuple[int, int] = (0, 26)

@@ -1,0 +1,1 @@
+"""File input and output: observation discovery, event files, OGIP spectra and responses."""

@@ -1,0 +1,65 @@
+"""Provenance keywords stamped into every product.
+
+Every FITS product carries ``CREATOR`` (tool and version), ``NSBCALIB`` (the calibration source
+used: ``CALDB``, ``AUXIL`` or ``BUILTIN``), ``NSBCALDS`` (a longer description, e.g. the CALDB
+folder and file) and HISTORY lines naming the inputs.  Products made with the built-in nominal
+calibration say so explicitly (``NSBCALIB = 'BUILTIN'`` and a COMMENT), so approximate
+calibration is never silent.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Iterable
+from pathlib import Path
+
+from nuskybgd import __version__
+
+BUILTIN_WARNING = (
+    "built-in nominal calibration (approximate; install CALDB or run 'nuskybgd calib fetch')"
+)
+
+
+def creator() -> str:
+    """The CREATOR string, e.g. ``nuskybgd 0.1.0``."""
+    return f"nuskybgd {__version__}"
+
+
+def stamp_header(
+    header,
+    calibration: str | None = None,
+    calibration_detail: str | None = None,
+    inputs: Iterable[str | Path] = (),
+    task: str | None = None,
+) -> None:
+    """Add provenance keywords to an ``astropy.io.fits.Header`` in place.
+
+    Parameters
+    ----------
+    header : astropy.io.fits.Header
+        Header to modify.
+    calibration : str, optional
+        Calibration source label: ``"CALDB"``, ``"AUXIL"`` or ``"BUILTIN"`` (None if the product
+        uses no calibration).
+    calibration_detail : str, optional
+        Human-readable description (paths, versions) of the calibration used.
+    inputs : iterable of path
+        Input files, recorded as HISTORY lines.
+    task : str, optional
+        Name of the nuskybgd task that made the product.
+    """
+    header["CREATOR"] = (creator(), "software that made this file")
+    header["DATE"] = (
+        _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S"),
+        "file creation date (UTC)",
+    )
+    if task:
+        header["NSBTASK"] = (task, "nuskybgd task that made this file")
+    if calibration is not None:
+        header["NSBCALIB"] = (calibration, "calibration source used by nuskybgd")
+        if calibration_detail:
+            header["NSBCALDS"] = (calibration_detail[:68], "calibration detail")
+        if calibration.upper() == "BUILTIN":
+            header["COMMENT"] = "Made with " + BUILTIN_WARNING + "."
+    for p in inputs:
+        header.add_history(f"nuskybgd input: {p}")

@@ -1,0 +1,1 @@
+"""nuskybgd.simulate."""

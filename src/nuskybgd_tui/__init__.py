@@ -1,0 +1,1 @@
+"""nuskybgd_tui: the Textual wizard that guides a user through the nuskybgd workflow."""
