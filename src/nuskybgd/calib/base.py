@@ -1,0 +1,92 @@
+"""The calibration interface every source (CALDB, auxiliary folder, built-in) provides.
+
+Array conventions: DET1 maps are numpy arrays of shape (360, 360) indexed ``[y, x]`` with
+``x = DET1X - 1`` and ``y = DET1Y - 1`` (so they can be written as FITS images directly).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+
+import numpy as np
+
+from nuskybgd.io.ogip_types import Arf, Rmf
+
+
+@dataclass(frozen=True)
+class CalibrationItem:
+    """Which source provides one item, and why (for ``nuskybgd calib status``)."""
+
+    item: str
+    source: str  # "CALDB" | "AUXIL" | "BUILTIN"
+    location: str  # file path, or a description of the built-in model
+    reason: str
+
+
+@dataclass
+class PixelMap:
+    """RAW pixel ownership of DET1 sub-pixels for one module.
+
+    ``det``, ``rawx``, ``rawy``: int16 arrays (360, 360) ``[y, x]``; -1 where no RAW pixel
+    owns the sub-pixel (gaps, borders).  ``pdf_max``: the largest PIXPOS probability at each
+    sub-pixel (0 where unassigned; 1 for the built-in layout).
+    """
+
+    det: np.ndarray
+    rawx: np.ndarray
+    rawy: np.ndarray
+    pdf_max: np.ndarray
+
+
+class Calibration(ABC):
+    """One module's calibration, from whichever source was resolved.
+
+    ``source`` is ``"CALDB"``, ``"AUXIL"`` or ``"BUILTIN"`` and is stamped into every product
+    (see :mod:`nuskybgd.provenance`).  A mixed calibration (e.g. CALDB without aperture images,
+    completed from the auxiliary folder) reports the per-item sources in :meth:`items`.
+    """
+
+    module: str
+    source: str
+    detail: str
+
+    @abstractmethod
+    def pixel_map(self) -> PixelMap:
+        """DET1 sub-pixel → (DET_ID, RAWX, RAWY) ownership (PIXPOS, or the built-in layout)."""
+
+    @abstractmethod
+    def active_area(self) -> np.ndarray:
+        """INSTRMAP active-area map (360, 360) ``[y, x]``, float 0..1 (0 in gaps)."""
+
+    @abstractmethod
+    def aperture_image(self) -> np.ndarray:
+        """Aperture (stray-light) solid angle per DET1 sub-pixel, deg², shape (360, 360) ``[y, x]``.
+
+        Already cropped to the 360×360 DET1 frame (the 576×576 auxiliary image has offset 108)
+        and scaled to deg² (raw × 3.1865e-5).  The nomapbgd x/y shift is **not** applied here.
+        """
+
+    @abstractmethod
+    def rmf(self, det: int) -> Rmf:
+        """Per-detector redistribution matrix (4096 energies × 4096 PI channels)."""
+
+    @abstractmethod
+    def be_transmission(self) -> Arf:
+        """Be window (+MLI) transmission (unitless) on the 4096-row response grid."""
+
+    @abstractmethod
+    def onaxis_arf(self) -> Arf:
+        """On-axis single-module effective area (cm²) for the focused CXB."""
+
+    @abstractmethod
+    def identity_rmf(self) -> Rmf:
+        """The diagonal 4096×4096 response used for the internal continuum."""
+
+    @abstractmethod
+    def presets(self) -> dict:
+        """Line/continuum presets in the structure of nuskybgd-py's ``ratios.json``."""
+
+    @abstractmethod
+    def items(self) -> list[CalibrationItem]:
+        """Per-item sources and reasons."""
