@@ -29,7 +29,7 @@ def reference_loop(n: int, seed: int = 0) -> float:
     from nuskybgd.simulate.timeline import make_gtis
 
     rng = np.random.default_rng(seed)
-    cal = resolve("A", source="builtin")
+    cal = resolve("A", prefer="builtin")
     det_map = mdl.active_detector_map(cal)
     comps = mdl.background_components(cal, "A", det_map)
     comp = comps[3]  # intn: flat weights, one spectrum per detector
@@ -75,7 +75,7 @@ def main(argv: list[str]) -> int:
 
     # background is ~2.4e5 events per 100 ks for both modules; the point source makes the rest
     bkg_per_s = 2.45
-    src_per_norm_per_s = 2 * 84.0  # detected counts/s (both modules) per unit power-law norm
+    src_per_norm_per_s = 2 * 103.0 # detected counts/s (both modules) per unit power-law norm
     want_src = max(a.events - bkg_per_s * a.exposure, 0.0) / a.exposure
     norm = max(want_src / src_per_norm_per_s, 1e-6)
     src = dict(DEFAULT_SOURCE["point"], norm=norm)

@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 from astropy.io import fits
-from conftest import shared_path
 
+from conftest import shared_path
 from nuskybgd.cli import main
 from nuskybgd.errors import InputError
 from nuskybgd.geometry.aspect import aspect_histogram, gti_membership

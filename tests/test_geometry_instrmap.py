@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from astropy.io import fits
-from conftest import shared_path
 
+from conftest import shared_path
 from nuskybgd.calib.base import Calibration, PixelMap
 from nuskybgd.errors import InputError
 from nuskybgd.geometry.instrmap import BadPixelRows, bad_pixel_table, badflag_values, instrument_map

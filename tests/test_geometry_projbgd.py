@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from astropy.io import fits
-from conftest import shared_path
 
+from conftest import shared_path
 from nuskybgd.geometry.aspect import AspectHistogram
 from nuskybgd.geometry.projbgd import aperture_counts_image, bilinear_shift_periodic, project_maps
 

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from astropy.io import fits
 from astropy.wcs import WCS
-from conftest import shared_path
 
+from conftest import shared_path
 from nuskybgd.cli import main
 from nuskybgd.errors import InputError
 from nuskybgd.pipeline.image_steps import MkImgsStep

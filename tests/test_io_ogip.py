@@ -347,6 +347,10 @@ def test_vela_pha_round_trip_exact(tmp_path):
     with fits.open(out) as h:
         assert h["SPECTRUM"].columns["COUNTS"].format == "J"
         assert list(h["GTI"].data["START"]) == [0.0, 10.0]
+        hdr = h["SPECTRUM"].header
+        # GRADE selection kept; the region descriptor pointing at REG00101 (not written) dropped
+        assert hdr["DSTYP1"] == "GRADE" and hdr["DSVAL1"] == "0:26"
+        assert "DSREF2" not in hdr and "DSTYP2" not in hdr
 
 
 def test_grouping_quality_columns_and_vector_backscal(tmp_path):

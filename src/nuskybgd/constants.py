@@ -65,3 +65,31 @@ MJDREFF: float = 0.00076601852
 
 #: Grades kept by standard screening (inclusive).
 GRADE_RANGE: tuple[int, int] = (0, 26)
+
+# ------------------------------------------------------------------------------------------------
+# Calibration-related numbers (reviewed by the calibration area; see docs/calibration.md)
+# ------------------------------------------------------------------------------------------------
+
+#: DET1 sub-pixels per RAW pixel side (604.8 µm / 120.96 µm).  Source: nu_defs.h; PIXPOS header
+#: comments "CELLSIZE is defined to be PIXSIZE / 5".
+DET1_SUBPIX_PER_RAW: int = 5
+
+#: Number of response energy rows and PI channels of NuSTAR RMFs/ARFs (same grid as N_PI).
+#: Source: CALDB RMF nuAdet3_20100101v002 (MATRIX 4096 rows, EBOUNDS 4096 channels).
+N_RESPONSE_ROWS: int = N_PI
+
+#: Aperture ray-trace images (auxil ``det{A,B}_det1.img``): 576×576 grid, DET1 idx k at k + 108,
+#: raw value × 3.1865e-5 = deg².  Source: nuskybgd-py projbgd (reference geometry §8, B.9.7).
+APERTURE_GRID: int = 576
+APERTURE_OFFSET: int = 108
+APERTURE_RAW_TO_DEG2: float = 3.1865e-5
+
+#: Absorption-edge energies (keV) seen in the optics' effective area: W L3, Pt L3, W K, Pt K.
+#: Source: X-ray Data Booklet (LBNL), table 1-1.
+EDGE_W_L3_KEV: float = 10.207
+EDGE_PT_L3_KEV: float = 11.564
+EDGE_W_K_KEV: float = 69.525
+EDGE_PT_K_KEV: float = 78.395
+
+#: CALDB index location below $CALDB.  Source: HEASARC CALDB layout (caldb.indx per mission/instr).
+CALDB_INDEX_RELPATH: str = "data/nustar/fpm/caldb.indx"

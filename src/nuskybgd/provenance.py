@@ -59,7 +59,7 @@ def stamp_header(
         header["NSBCALIB"] = (calibration, "calibration source used by nuskybgd")
         if calibration_detail:
             header["NSBCALDS"] = (calibration_detail[:68], "calibration detail")
-        if calibration.upper() == "BUILTIN":
+        if "BUILTIN" in calibration.upper():
             header["COMMENT"] = "Made with " + BUILTIN_WARNING + "."
     for p in inputs:
         header.add_history(f"nuskybgd input: {p}")

@@ -90,3 +90,32 @@ class Calibration(ABC):
     @abstractmethod
     def items(self) -> list[CalibrationItem]:
         """Per-item sources and reasons."""
+
+    # ---- optional items with defaults (sources override them; added by the calibration area)
+
+    def aperture_image_full(self) -> np.ndarray:
+        """Aperture solid angle (deg²) on the 576×576 grid, DET1 idx k at grid index k + 108.
+
+        Default: :meth:`aperture_image` padded by repeating its edge values.  Sources that have
+        the full ray-trace grid return it, so the nomapbgd shift can move real data in.
+        """
+        return np.pad(np.asarray(self.aperture_image(), dtype=np.float64), 108, mode="edge")
+
+    def aperture_params(self) -> dict[str, float]:
+        """Aperture model ``norm`` (10–15 keV cts deg⁻² mm⁻² per 1e5 s), ``const``,
+        ``shift_x_mm``, ``shift_y_mm``, ``rotation_deg`` (nuskybgd-py ``nomapbgdparams.dat``).
+
+        Default: the published values for this module.
+        """
+        from nuskybgd.calib.builtin import NOMINAL_APERTURE_PARAMS
+
+        return dict(NOMINAL_APERTURE_PARAMS[str(getattr(self, "module", "A")).upper()[-1]])
+
+    def detabs(self, det: int) -> Arf:
+        """Detector absorption (transmission per response row) of detector ``det``.
+
+        Default: unity (nuskybgd-py's fit applies no DETABS).
+        """
+        from nuskybgd.calib.builtin import unit_detabs
+
+        return unit_detabs(int(det), str(getattr(self, "module", "A")).upper()[-1])

@@ -28,8 +28,12 @@ import scipy.sparse as sp
 
 from nuskybgd.calib.base import PixelMap
 from nuskybgd.constants import (
+    APERTURE_GRID,
+    APERTURE_OFFSET,
     DET1_PIXEL_MM,
     DET1_SIZE,
+    EDGE_W_K_KEV,
+    EDGE_W_L3_KEV,
     N_PI,
     PI_DE_KEV,
     PI_E0_KEV,
@@ -258,9 +262,9 @@ AREA_K: float = 6.642
 #: (10.207 keV) and W K (69.525 keV) of the W/Si multilayers, Pt K (78.395 keV) of the Pt/C
 #: multilayers; the Pt K step is ramped over 78.0–78.4 keV (the ray-trace energy sampling).
 AREA_EDGES: tuple[tuple[float, float, float], ...] = (
-    (10.207, 0.9454, 0.0),
-    (69.525, 0.9466, 0.0),
-    (78.4, 0.1726, 0.4),
+    (EDGE_W_L3_KEV, 0.9454, 0.0),
+    (EDGE_W_K_KEV, 0.9466, 0.0),
+    (78.4, 0.1726, 0.4),  # Pt K (EDGE_PT_K_KEV = 78.395) reached at the end of the ramp
 )
 
 
@@ -304,9 +308,7 @@ def unit_detabs(det: int, module: str = "A") -> Arf:
 # aperture (stray light) solid angle
 # ----------------------------------------------------------------------------------------------
 
-#: Size of the aperture-image grid (DET1-aligned, the 360 grid centred with offset 108).
-APERTURE_GRID: int = 576
-APERTURE_OFFSET: int = 108
+# The aperture-image grid is APERTURE_GRID = 576 (DET1-aligned; DET1 idx k at k + APERTURE_OFFSET).
 
 #: Geometric aperture model per module.  A DET1 point p sees the sky through a circular
 #: aperture stop of angular radius ``r_stop`` (deg) centred on the direction (c − p)/h, where

@@ -25,10 +25,11 @@ from pathlib import Path
 
 import numpy as np
 
+from nuskybgd.constants import CALDB_INDEX_RELPATH
 from nuskybgd.errors import CalibrationError, NuskybgdError
 
 #: Location of the NuSTAR FPM index below a CALDB root.
-INDEX_RELPATH = Path("data", "nustar", "fpm", "caldb.indx")
+INDEX_RELPATH = Path(CALDB_INDEX_RELPATH)
 
 _REQUIRED = ("INSTRUME", "CAL_CNAM", "CAL_DIR", "CAL_FILE", "CAL_VSD", "CAL_VST")
 
@@ -61,7 +62,7 @@ def _text(a) -> np.ndarray:
     return np.char.upper(np.char.strip(arr.astype(str)))
 
 
-def _parse_date(value: str | None) -> str:
+def parse_date_obs(value: str | None) -> str:
     """DATE-OBS as ``YYYY-MM-DDTHH:MM:SS`` (fractional seconds dropped); None means now (UTC)."""
     if value is None or not str(value).strip():
         return _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
@@ -173,7 +174,7 @@ class CaldbIndex:
         """
         mod = module.upper().removeprefix("FPM")
         instr = f"FPM{mod}"
-        date = _parse_date(date_obs)
+        date = parse_date_obs(date_obs)
         c = self._cols
         ok = (c["CAL_CNAM"] == cnam.upper()) & np.isin(c["INSTRUME"], [instr, "FPM"])
         if "TELESCOP" in c:

@@ -3,7 +3,8 @@
 ``resolve(module)`` returns a :class:`ResolvedCalibration`.  For each item it tries, in order,
 CALDB (``$CALDB`` index lookup), the auxiliary folder (``$NUSKYBGD_AUXIL`` or the fetched user
 cache) and the built-in nominal model, and records which one it will use and why.  Aperture
-images never exist in CALDB, so a CALDB + auxiliary mix is normal.  Built-in items are always
+images never exist in a real CALDB, so a CALDB + auxiliary mix is normal (a CALDB ``APERTURE``
+entry is used only in nuskybgd's own deg² image format, as ``simulate --caldb-tree`` writes).  Built-in items are always
 announced: a ``nuskybgd.calib`` log warning when the calibration is resolved, a ``warnings`` list
 on the object, and ``BUILTIN`` in the per-item sources.  Files are read lazily and cached.
 """
@@ -20,8 +21,8 @@ import numpy as np
 from nuskybgd.calib import builtin
 from nuskybgd.calib.auxil import AUXIL_FILES, find_auxil_dir
 from nuskybgd.calib.base import Calibration, CalibrationItem, PixelMap
-from nuskybgd.calib.caldb import CaldbEntry, CaldbIndex, caldb_root
-from nuskybgd.constants import DET1_SIZE, N_DETECTORS, N_PI
+from nuskybgd.calib.caldb import CaldbEntry, CaldbIndex, caldb_root, parse_date_obs
+from nuskybgd.constants import APERTURE_RAW_TO_DEG2, DET1_SIZE, N_DETECTORS, N_PI
 from nuskybgd.errors import CalibrationError, NuskybgdError
 from nuskybgd.io.ogip_types import Arf, Rmf
 
@@ -44,6 +45,7 @@ CALDB_CNAM: dict[str, str] = {
     "detabs": "DETABS",
     "be_transmission": "BEABSPAR",
     "onaxis_arf": "SPECRESP",
+    "aperture_image": "APERTURE",
 }
 
 #: What the built-in model of each item is (for status and provenance).
@@ -60,8 +62,6 @@ BUILTIN_DESCRIPTION: dict[str, str] = {
     "presets": "project presets (nuskybgd/data/presets.json)",
 }
 
-#: Scale of the auxiliary aperture images: raw value × APERTURE_RAW_TO_DEG2 = deg².
-APERTURE_RAW_TO_DEG2 = 3.1865e-5
 
 
 @dataclass
@@ -177,6 +177,44 @@ def _load_beabspar(entry: CaldbEntry) -> Arf:
         raise CalibrationError(f"BEABSPAR file {entry.path} has {att.size} rows, not {N_PI}; "
                                "the CALDB file does not match the NuSTAR response grid.")
     return Arf(lo, hi, att, header)
+
+
+def _aperture_hdu_shape(path: Path) -> tuple[int, int] | None:
+    """Shape of an nuskybgd-style APERTURE image (EXTNAME APERTURE, deg², 360 or 576 square)
+    in ``path``, or None when the file is something else (e.g. a real CALDB aperture table)."""
+    from astropy.io import fits
+
+    try:
+        with fits.open(path, memmap=False) as hdul:
+            for h in hdul:
+                hd = h.header
+                if (str(hd.get("EXTNAME", "")).strip().upper() == "APERTURE" and hd.get("NAXIS") == 2
+                        and "DEG" in str(hd.get("BUNIT", "")).upper()
+                        and hd.get("NAXIS1") == hd.get("NAXIS2")
+                        and hd.get("NAXIS1") in (DET1_SIZE, builtin.APERTURE_GRID)):
+                    return int(hd["NAXIS2"]), int(hd["NAXIS1"])
+    except (OSError, ValueError, TypeError, KeyError):
+        return None
+    return None
+
+
+def _load_caldb_aperture(entry: CaldbEntry) -> np.ndarray:
+    """A CALDB APERTURE image (deg²) on the 576×576 grid; a 360×360 DET1 image is padded by
+    repeating its edge values (the margin only matters for the nuskybgd x/y shift)."""
+    from nuskybgd.io.ogip import open_fits
+
+    try:
+        with open_fits(entry.path, "APERTURE calibration file") as hdul:
+            data = np.asarray(hdul["APERTURE"].data, dtype=np.float64)
+    except NuskybgdError as exc:
+        raise _as_calib_error(exc) from exc
+    if data.shape == (DET1_SIZE, DET1_SIZE):
+        off = builtin.APERTURE_OFFSET
+        data = np.pad(data, ((off, off), (off, off)), mode="edge")
+    if data.shape != (builtin.APERTURE_GRID, builtin.APERTURE_GRID):
+        raise CalibrationError(f"APERTURE file {entry.path} is not a 360×360 or 576×576 image; "
+                               "the CALDB file is damaged.")
+    return data
 
 
 # --------------------------------------------------------------------------------------------
@@ -388,6 +426,8 @@ def resolve(
     if key not in order:
         raise CalibrationError(f"prefer='{prefer}' is not one of caldb, auxil, builtin.")
     sources = order[key]
+    if date_obs is not None:
+        date_obs = parse_date_obs(date_obs)  # a malformed DATE-OBS is an error, whatever the source
 
     # CALDB ---------------------------------------------------------------------------------
     index: CaldbIndex | None = None
@@ -417,6 +457,8 @@ def resolve(
         why: list[str] = []
         choice: Choice | None = None
         cnam = CALDB_CNAM.get(item)
+        if CALDB not in sources and cnam is not None:
+            why.append(caldb_reason)
         if CALDB in sources:
             if cnam is None:
                 why.append("not a CALDB item")
@@ -433,6 +475,9 @@ def resolve(
                         entry = index.lookup(cnam, mod, None, date_obs)
                     if not entry.path.exists():
                         why.append(f"CALDB file {entry.path} is missing")
+                    elif item == "aperture_image" and _aperture_hdu_shape(entry.path) is None:
+                        why.append(f"CALDB {cnam} file {entry.path.name} is not a DET1 "
+                                   "solid-angle image")
                     else:
                         choice = _caldb_choice(item, entry, index, mod, date_obs)
                 except CalibrationError as exc:
@@ -485,6 +530,8 @@ def _caldb_choice(item: str, entry: CaldbEntry, index: CaldbIndex, mod: str,
                       lambda det: _load_detabs(index, mod, date_obs, det))
     if item == "be_transmission":
         return Choice(item, CALDB, str(entry.path), reason, lambda: _load_beabspar(entry))
+    if item == "aperture_image":
+        return Choice(item, CALDB, str(entry.path), reason, lambda: _load_caldb_aperture(entry))
     if item == "onaxis_arf":
         from nuskybgd.io.ogip import read_arf
 

@@ -39,10 +39,10 @@ def run(args: argparse.Namespace) -> int:
     print("next steps:")
     print(f"  cd {ev}")
     print("  nuskybgd info ..                     # files, pointing, exposure")
-    print(f"  nuskybgd mkimgs nu{s}A01_cl.evt       # sky/DET1 images (and B)")
-    print(f"  nuskybgd mkinstrmap nu{s}A01_cl.evt   # detector/bad-pixel map")
+    print(f"  nuskybgd mkimgs nu{s}A01_cl.evt --elow 3 --ehigh 20     # sky image (and B)")
+    print(f"  nuskybgd mkinstrmap nu{s}A01_cl.evt                   # detector/bad-pixel map")
     print(f"  nuskybgd aspecthist nu{s}A_det1.fits gtifile=nu{s}A01_gti.fits out=aspecthistA.fits")
-    print("  nuskybgd projbgd refimg=... mod=A det=1234 chipmap=newinstrmapA.fits "
-          "aspect=aspecthistA.fits out=bgdapA.fits")
+    print(f"  nuskybgd projbgd refimg=nu{s}A01_cl_3to20keV.fits out=bgdapA.fits mod=A det=1234 "
+          "chipmap=newinstrmapA.fits aspect=aspecthistA.fits")
     print("  then: regions, spectra, nuskybgd fit bgdinfo.json (see the walkthrough)")
     return 0

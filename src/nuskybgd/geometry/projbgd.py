@@ -52,6 +52,8 @@ def aperture_counts_image(
     module: str,
     *,
     offset: int = 0,
+    norm: float | None = None,
+    shift_mm: tuple[float, float] | None = None,
 ) -> np.ndarray:
     """The projbgd aperture image A (360×360): 10–15 keV stray-light counts per 100 ks per pixel.
 
@@ -70,6 +72,9 @@ def aperture_counts_image(
         Grid index of DET1 idx 0.  With a cropped map (offset < 30) the shift needs values from
         outside the map; they are taken from the nearest edge pixel (approximate within ~30
         pixels of one edge).
+    norm, shift_mm : optional
+        Override the nomapbgd norm (counts deg⁻² mm⁻² per 100 ks in 10–15 keV) and the (x, y)
+        shift in mm (defaults: :data:`APERTURE_NORM`, :data:`APERTURE_SHIFT_MM`).
 
     Returns
     -------
@@ -80,14 +85,16 @@ def aperture_counts_image(
     if module not in APERTURE_NORM:
         raise ValueError(f"module must be A or B, not {module!r}")
     om = np.asarray(omega_deg2, dtype=float)
-    sx = APERTURE_SHIFT_MM[module][0] / DET1_PIXEL_MM
-    sy = APERTURE_SHIFT_MM[module][1] / DET1_PIXEL_MM
+    shift = APERTURE_SHIFT_MM[module] if shift_mm is None else shift_mm
+    scale = APERTURE_NORM[module] if norm is None else float(norm)
+    sx = shift[0] / DET1_PIXEL_MM
+    sy = shift[1] / DET1_PIXEL_MM
     mode = "grid-wrap" if offset >= 30 else "nearest"
     shifted = scipy.ndimage.shift(om, (sy, sx), order=1, mode=mode, prefilter=False)
     crop = shifted[offset : offset + DET1_SIZE, offset : offset + DET1_SIZE]
     if crop.shape != (DET1_SIZE, DET1_SIZE):
         raise ValueError(f"aperture map of shape {om.shape} with offset {offset} does not cover DET1")
-    return APERTURE_NORM[module] * DET1_PIXEL_MM**2 * crop + APERTURE_FLOOR
+    return scale * DET1_PIXEL_MM**2 * crop + APERTURE_FLOOR
 
 
 def reference_lookup(

@@ -20,6 +20,7 @@ value is exactly representable in 32 bits, otherwise as 64-bit (``D``).
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -724,7 +725,13 @@ def write_pha(
             cols.append(fits.Column(name, fmt, array=np.asarray(v, typ)))
     hdu = fits.BinTableHDU.from_columns(cols, name="SPECTRUM")
     h = hdu.header
-    _put_header(h, {k: v for k, v in hdr_in.items() if k not in ("TLMIN1", "TLMAX1")})
+    # data-subspace keywords that point at an extension of the input file (e.g. DSREF2 =
+    # ':REG00101') would dangle here: drop that descriptor
+    dangling = {m.group(1) for k, v in hdr_in.items()
+                if (m := re.match(r"^DSREF(\d+)$", str(k))) and str(v).startswith(":")}
+    _put_header(h, {k: v for k, v in hdr_in.items() if k not in ("TLMIN1", "TLMAX1")
+                    and not ((m := re.match(r"^DS(?:TYP|VAL|REF|UNI)(\d+)$", str(k)))
+                             and m.group(1) in dangling)})
     h["HDUCLASS"] = ("OGIP", "format conforms to OGIP standard")
     h["HDUCLAS1"] = ("SPECTRUM", "PHA dataset (OGIP memo OGIP-92-007)")
     h.setdefault("HDUCLAS2", "TOTAL")

@@ -76,23 +76,25 @@ def _module_of(value, path: Path | None = None, what: str = "file") -> str | Non
 
 def _resolve_calibration(module: str, date_obs: str | None, reporter: Reporter):
     """The calibration source in use for ``module`` (CALDB, auxiliary folder or built-in)."""
-    try:
-        from nuskybgd import calib
-    except ImportError as exc:  # pragma: no cover - calib is part of the package
-        raise CalibrationError(f"calibration package unavailable ({exc}).") from exc
-    resolve = getattr(calib, "resolve", None)
-    if resolve is None:
-        raise CalibrationError(
-            "no calibration resolver is installed (nuskybgd.calib.resolve); reinstall nuskybgd."
-        )
-    cal = resolve(module, date_obs=date_obs) if date_obs else resolve(module)
-    if str(getattr(cal, "source", "")).upper() == "BUILTIN":
-        reporter.warning("using the " + BUILTIN_WARNING)
-    return cal
+    from nuskybgd.calib import resolve
+
+    return resolve(module, date_obs=date_obs or None)
 
 
-def _cal_labels(cal) -> tuple[str | None, str | None]:
-    return getattr(cal, "source", None), getattr(cal, "detail", None)
+def _cal_labels(cal, *items: str) -> tuple[str | None, str | None]:
+    """(source label, detail) of the calibration items a product uses."""
+    source_for = getattr(cal, "source_for", None)
+    detail_for = getattr(cal, "detail_for", None)
+    src = source_for(*items) if callable(source_for) and items else getattr(cal, "source", None)
+    detail = detail_for(*items) if callable(detail_for) and items else getattr(cal, "detail", None)
+    return src, detail
+
+
+def _announce_builtin(cal, reporter: Reporter, *items: str) -> None:
+    """Say loudly when any item this product uses comes from the built-in nominal models."""
+    src, _ = _cal_labels(cal, *items)
+    if src and "BUILTIN" in str(src).upper():
+        reporter.warning(f"{', '.join(items) or 'calibration'}: " + BUILTIN_WARNING)
 
 
 # --------------------------------------------------------------------------------------------
@@ -335,7 +337,8 @@ class MkInstrMapStep(Step):
         rep = _reporter(reporter)
         mod = self.module()
         out = Path(f"{self.prefix}newinstrmap{mod}.fits")
-        check_writable(out, self.overwrite)
+        if not self.dryrun:
+            check_writable(out, self.overwrite)
         ev = read_events(self.event_file, columns=["TIME"])
         rows = _badpix_rows_from_events(ev, rep)
         for p in self.usrbpix:
@@ -346,6 +349,7 @@ class MkInstrMapStep(Step):
             return StepResult(values={"badpix_rows": nrows})
         bad = bad_pixel_table(rows)
         cal = self.calibration or _resolve_calibration(mod, ev.keyword("DATE-OBS"), rep)
+        _announce_builtin(cal, rep, "pixel_map", "active_area")
         pm = cal.pixel_map()
         active = np.asarray(cal.active_area())
         cmap = instrument_map(pm.det, pm.rawx, pm.rawy, active, bad)
@@ -362,13 +366,13 @@ class MkInstrMapStep(Step):
             hdr[f"CDELT{ax}"] = DET1_PIXEL_DEG
             hdr[f"CUNIT{ax}"] = "deg"
         hdr["CONTENT"] = (f"NuSTAR FPM{mod} DET1 detector map, value DET_ID+1", "")
-        hdr["BADFRAC"] = (BAD_FRACTION, "pixels bad for more than this fraction are masked")
+        hdr["BADFRAC"] = (BAD_FRACTION, "mask RAW pixels bad for more than this fraction")
         hdr["NBADRAW"] = (int(bad.sum()), "RAW pixels masked as bad")
         for d in range(N_DETECTORS):
             hdr[f"NPIXDET{d}"] = (int((cmap == d + 1).sum()), f"active good DET1 sub-pixels of DET{d}")
         hdr.add_comment("Value k = detector DET(k-1); 0 = gap, inactive or bad pixel.")
         hdr.add_comment("Bad: >80% of the observation (union of intervals) or disabled on board.")
-        src, detail = _cal_labels(cal)
+        src, detail = _cal_labels(cal, "pixel_map", "active_area")
         stamp_header(hdr, calibration=src, calibration_detail=detail,
                      inputs=[self.event_file, *self.usrbpix], task="mkinstrmap")
         write_fits_atomic(out, fits.HDUList([fits.PrimaryHDU(cmap, header=hdr)]), self.overwrite)
@@ -642,9 +646,15 @@ class ProjBgdStep(Step):
             raise InputError(f"chip map {self.chipmap} holds values other than 0–4; give the newinstrmap file "
                              "made by 'nuskybgd mkinstrmap'.", self.chipmap)
         cal = self.calibration or _resolve_calibration(self.mod, header.get("DATE-OBS"), rep)
+        _announce_builtin(cal, rep, "aperture_image")
         aperture = _aperture_from_calibration(cal, self.mod, rep)
         res = project_maps(chip, self.dets, aperture, hist, pa, shape)
-        src, detail = _cal_labels(cal)
+        src, detail = _cal_labels(cal, "aperture_image")
+        for k in self.dets:
+            area = int((chip == k).sum())
+            if area and res.det[k].sum() < 0.99 * area:
+                rep.warning(f"DET{k - 1} falls partly outside the {shape[1]}×{shape[0]} sky frame "
+                            f"(Σ = {res.det[k].sum():.0f} of {area} pixels)")
 
         def product(data: np.ndarray, kind: str) -> fits.HDUList:
             h = header.copy()
@@ -683,20 +693,31 @@ class ProjBgdStep(Step):
 
 
 def _aperture_from_calibration(cal, module: str, reporter: Reporter) -> np.ndarray:
-    """The projbgd aperture image A from the calibration's solid-angle map.
+    """The projbgd aperture image A from the calibration's solid-angle map and nomap parameters.
 
-    Prefers the full 576×576 ray-trace grid when the calibration exposes it
-    (``aperture_image_full()``), because the nomapbgd shift (~28 pixels) reaches outside DET1;
-    with only the cropped 360×360 map the missing border is filled from the nearest edge.
+    Uses the full 576×576 ray-trace grid (``aperture_image_full()``) when the calibration has it,
+    because the nomapbgd shift (~28 pixels) reaches outside DET1; with only the cropped 360×360
+    map the missing border is filled from the nearest edge (and said so).  The norm and shift
+    come from ``aperture_params()`` when available (nomapbgdparams.dat), else nuskybgd's values.
     """
+    params = {}
+    get_params = getattr(cal, "aperture_params", None)
+    if callable(get_params):
+        params = dict(get_params())
+    if float(params.get("rotation_deg", 0.0) or 0.0) != 0.0:
+        reporter.warning("the aperture model's rotation is not applied (nuskybgd-py never applies it either)")
+    norm = params.get("norm")
+    shift = None
+    if "shift_x_mm" in params and "shift_y_mm" in params:
+        shift = (float(params["shift_x_mm"]), float(params["shift_y_mm"]))
     full = getattr(cal, "aperture_image_full", None)
     if callable(full):
         grid = np.asarray(full(), dtype=float)
         offset = (grid.shape[0] - DET1_SIZE) // 2
-        return aperture_counts_image(grid, module, offset=offset)
+        return aperture_counts_image(grid, module, offset=offset, norm=norm, shift_mm=shift)
     omega = np.asarray(cal.aperture_image(), dtype=float)
     if omega.shape != (DET1_SIZE, DET1_SIZE):
         raise CalibrationError(f"aperture image of the {getattr(cal, 'source', '')} calibration has shape "
                                f"{omega.shape}, not 360×360.")
     reporter.log("aperture image: cropped 360×360 map, nomapbgd shift filled from the edge")
-    return aperture_counts_image(omega, module, offset=0)
+    return aperture_counts_image(omega, module, offset=0, norm=norm, shift_mm=shift)

@@ -47,9 +47,12 @@ class SimulateStep(Step):
         return out
 
     def run(self, reporter: Reporter | None = None) -> StepResult:
-        from nuskybgd.simulate.core import simulate_observation
+        from nuskybgd.simulate.core import check_options, simulate_observation
 
         rep = reporter or Reporter()
+        check_options(self.seqid, self.exposure, self.source,
+                      self.options.get("components", ("apbgd",)), self.modules,
+                      self.options.get("convention", "physical"))
         rep.log(f"simulating {self.exposure:g} s of FPM{'/'.join(self.modules)} "
                 f"(seqid {self.seqid}, seed {self.seed}, source {self.source}, "
                 f"calibration {self.calibration})")

@@ -21,7 +21,7 @@ import numpy as np
 
 from nuskybgd.constants import DET1_PIXEL_ARCSEC, DET1_SIZE, MODULES, SKY_REFPIX, SKY_SIZE
 from nuskybgd.errors import InputError
-from nuskybgd.io.atomic import check_writable, write_fits_atomic, write_text_atomic
+from nuskybgd.io.atomic import check_writable, write_atomic, write_text_atomic
 from nuskybgd.simulate import model as mdl
 from nuskybgd.simulate import schema
 from nuskybgd.simulate.timeline import draw_times, make_bad_pixels, make_gtis, make_track
@@ -88,6 +88,20 @@ def output_paths(outdir: str | Path, seqid: str, modules=MODULES) -> list[Path]:
     return out + [Path(outdir) / seqid / "truth.json"]
 
 
+def write_fits_deterministic(path: Path, hdul, when: str, overwrite: bool = False) -> Path:
+    """Write ``hdul`` atomically with CHECKSUM/DATASUM whose comments carry ``when``.
+
+    astropy's ``writeto(checksum=True)`` stamps the current time into the checksum comments;
+    here the observation date is used instead, so the same seed gives byte-identical files.
+    """
+    def _w(tmp: Path) -> None:
+        for hdu in hdul:
+            hdu.add_checksum(when=f"HDU checksum updated {when}")
+        hdul.writeto(tmp, overwrite=True, checksum=False)
+
+    return write_atomic(path, _w, overwrite)
+
+
 def _resolve_calibration(module: str, calibration: str, date_obs: str):
     """Calibration of one module from the requested source (nominal | auxil | caldb)."""
     from nuskybgd import calib
@@ -108,6 +122,33 @@ def _sky_wcs(ra0: float, dec0: float):
     w.wcs.crval = [ra0, dec0]
     w.wcs.cdelt = [-DET1_PIXEL_ARCSEC / 3600.0, DET1_PIXEL_ARCSEC / 3600.0]
     return w
+
+
+def check_options(seqid: str, exposure: float, source: str, components, modules,
+                  convention: str) -> tuple[str, ...]:
+    """Validate simulation options; return the normalised module tuple.
+
+    Raises
+    ------
+    InputError
+        One sentence naming the bad value and the fix.
+    """
+    if not (seqid.isdigit() and len(seqid) == 11):
+        raise InputError(f"seqid '{seqid}' is not an 11-digit NuSTAR observation ID; "
+                         "give e.g. --seqid 90000000002.")
+    if not exposure or exposure <= 0 or exposure > 5e6:
+        raise InputError(f"exposure {exposure} s is out of range; give a livetime between 1 and 5e6 s.")
+    if source not in ("point", "cluster", "none"):
+        raise InputError(f"source '{source}' is not known; use point, cluster or none.")
+    bad = [c for c in components if c not in ALL_COMPONENTS]
+    if bad:
+        raise InputError(f"unknown component(s) {', '.join(bad)}; choose from {', '.join(ALL_COMPONENTS)}.")
+    modules = tuple(str(m).upper() for m in modules)
+    if any(m not in MODULES for m in modules):
+        raise InputError(f"modules {modules} must be A and/or B.")
+    if convention not in ("physical", "projbgd"):
+        raise InputError(f"convention '{convention}' is not known; use physical or projbgd.")
+    return modules
 
 
 def simulate_observation(
@@ -178,21 +219,7 @@ def simulate_observation(
 
     rep = reporter if reporter is not None else Silent()
     seqid = str(seqid)
-    if not (seqid.isdigit() and len(seqid) == 11):
-        raise InputError(f"seqid '{seqid}' is not an 11-digit NuSTAR observation ID; "
-                         "give e.g. --seqid 90000000002.")
-    if not exposure or exposure <= 0 or exposure > 5e6:
-        raise InputError(f"exposure {exposure} s is out of range; give a livetime between 1 and 5e6 s.")
-    if source not in ("point", "cluster", "none"):
-        raise InputError(f"source '{source}' is not known; use point, cluster or none.")
-    bad = [c for c in components if c not in ALL_COMPONENTS]
-    if bad:
-        raise InputError(f"unknown component(s) {', '.join(bad)}; choose from {', '.join(ALL_COMPONENTS)}.")
-    modules = tuple(m.upper() for m in modules)
-    if any(m not in MODULES for m in modules):
-        raise InputError(f"modules {modules} must be A and/or B.")
-    if convention not in ("physical", "projbgd"):
-        raise InputError(f"convention '{convention}' is not known; use physical or projbgd.")
+    modules = check_options(seqid, exposure, source, components, modules, convention)
     outdir = Path(outdir)
     targets = output_paths(outdir, seqid, modules)
     for p in targets:
@@ -331,19 +358,21 @@ def _simulate_module(m: str, cal, rng: np.random.Generator, rep, *, seqid, gti, 
             entry = {"weight_sum_exposure_weighted": wg, "weight_sum": float(wd.sum()),
                      "expected_counts": mu if comp.name in components else 0.0,
                      "expected_counts_3to79keV": mu_band if comp.name in components else 0.0}
+            on_ = 1.0 if comp.name in components else 0.0  # a left-out component fits to 0
             if comp.name == "apbgd":
                 entry["W"] = wg
-                entry["norm"] = comp.truth["norm_per_weight"] * wg
+                entry["norm"] = on_ * comp.truth["norm_per_weight"] * wg
             elif comp.name == "fcxb":
-                entry["norm"] = comp.truth["norm_per_pixel"] * wg
+                entry["norm"] = on_ * comp.truth["norm_per_pixel"] * wg
             elif comp.name == "intn":
-                entry["norm"] = comp.truth["norm_per_pixel"][d] * wg
+                entry["norm"] = on_ * comp.truth["norm_per_pixel"][d] * wg
             elif comp.name == "intbgd":
                 npx = max(ctruth["active_pixels"][str(d)], 1)
-                entry["norms"] = {nm: p["norm_whole_detector"][d] * wg / npx
+                entry["norms"] = {nm: on_ * p["norm_whole_detector"][d] * wg / npx
                                   for nm, p in ctruth["components"].items()}
                 entry["expected_counts_by_line"] = {
-                    nm: live * wg * comp.sub_rates[d].get(nm, 0.0) for nm in ctruth["components"]}
+                    nm: on_ * live * wg * comp.sub_rates[d].get(nm, 0.0)
+                    for nm in ctruth["components"]}
             ctruth["per_detector"][str(d)] = entry
             if comp.name not in components:
                 continue
@@ -452,11 +481,13 @@ def _simulate_module(m: str, cal, rng: np.random.Generator, rep, *, seqid, gti, 
     evt = event_dir / f"nu{seqid}{m}01_cl.evt"
     gtif = event_dir / f"nu{seqid}{m}01_gti.fits"
     d1f = event_dir / f"nu{seqid}{m}_det1.fits"
-    write_fits_atomic(evt, schema.event_file(meta, cols, gti, badpix.rows), overwrite=overwrite)
+    when = date_end
+    write_fits_deterministic(evt, schema.event_file(meta, cols, gti, badpix.rows), when, overwrite)
     rep.output(evt, f"wrote {evt} ({n} events)")
-    write_fits_atomic(gtif, schema.gti_file(meta, gti), overwrite=overwrite)
+    write_fits_deterministic(gtif, schema.gti_file(meta, gti), when, overwrite)
     rep.output(gtif)
-    write_fits_atomic(d1f, schema.det1_file(meta, track.time, track.x, track.y), overwrite=overwrite)
+    write_fits_deterministic(d1f, schema.det1_file(meta, track.time, track.x, track.y), when,
+                             overwrite)
     rep.output(d1f)
 
     bp_truth = []

@@ -177,7 +177,8 @@ def _sim_comment(header: fits.Header, meta: ObsMeta) -> None:
     header["NSBSIM"] = (True, "synthetic data made by nuskybgd simulate")
     header["NSBCALIB"] = (meta.calib_label, "calibration used to simulate")
     if meta.calib_detail:
-        header["NSBCALDS"] = (meta.calib_detail[:68], "calibration detail")
+        detail = meta.calib_detail[:68]
+        header["NSBCALDS"] = (detail, _fit_comment("NSBCALDS", detail, "calibration detail"))
     header.add_comment("Synthetic NuSTAR observation made by nuskybgd simulate; see truth.json.")
     if meta.calib_label.upper() == "BUILTIN":
         header.add_comment("Simulated with the built-in nominal (approximate) calibration.")

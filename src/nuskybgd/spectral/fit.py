@@ -165,6 +165,8 @@ class FitProblem:
         self._data_override: list[np.ndarray] | None = None
         self.n_evaluations = 0
         self.last_result: FitResult | None = None
+        self._compile()          # checks every link (missing targets, cycles) up front
+        self.resolve()
 
     # -- parameter addressing --------------------------------------------------------------
     def source(self, key: str | int) -> Source:
@@ -259,13 +261,23 @@ class FitProblem:
         for pid in deps:
             visit(pid, [])
         self._link_order = order
+        self._link_signature = self._signature()
         return order
+
+    def _signature(self) -> list:
+        return [(p, p.link) for p in self.parameters]
+
+    def _links_changed(self) -> bool:
+        old = getattr(self, "_link_signature", None)
+        if old is None:
+            return True
+        new = self._signature()
+        return len(old) != len(new) or any(a[0] is not b[0] or a[1] is not b[1]
+                                           for a, b in zip(old, new, strict=True))
 
     def resolve(self) -> None:
         """Update every linked parameter's value from its link expression."""
-        order = getattr(self, "_link_order", None)
-        if order is None:
-            order = self._compile()
+        order = self._compile() if self._links_changed() else self._link_order
         for p, targets in order:
             p.value = p.link.evaluate(lambda r, t=targets: t[r].value)
 
@@ -341,21 +353,23 @@ class FitProblem:
             key = (si, src.number, ti, tuple(p.value for p in shape))
             if key in self._fold_cache or math.prod(p.value for p in coef) == 0.0:
                 continue
-            todo.setdefault((si, src.number), []).append((key, add, muls, params))
-        for (si, k), items in todo.items():
+            resp = self.spectra[si].responses[src.number]
+            todo.setdefault((si, id(resp.matrix_t)), []).append((key, resp, add, muls, params))
+        for (si, _m), items in todo.items():
             if len(items) < 2:
                 continue
             spec = self.spectra[si]
-            resp = spec.responses[k]
-            edges = resp.energy_edges
-            fluxes = np.empty((resp.n_energy, len(items)))
-            for j, (_key, add, muls, params) in enumerate(items):
+            fluxes = np.empty((items[0][1].n_energy, len(items)))
+            for j, (_key, resp, add, muls, params) in enumerate(items):
+                edges = resp.energy_edges
                 f = self._component_flux(edges, add, params).copy()
                 for m in muls:
                     if not m.spec.scalar:
                         f *= self._component_flux(edges, m, params)
+                if resp.arf_vec is not None:
+                    f *= resp.arf_vec
                 fluxes[:, j] = f
-            rates = resp.fold(fluxes) * spec.channel_scale[:, None]
+            rates = (items[0][1].matrix_t @ fluxes) * spec.channel_scale[:, None]
             counts = spec.grouping_matrix @ rates
             for j, (key, *_rest) in enumerate(items):
                 self._fold_cache[key] = np.ascontiguousarray(counts[:, j])
@@ -562,7 +576,8 @@ class FitProblem:
                     continue
                 d1, d2 = gradient_weights(stat_name, s, m, e)
                 g[cols] += a.T @ d1
-                h[np.ix_(cols, cols)] += 2.0 * (a.T @ (a * d2[:, None]))
+                b = a * np.sqrt(d2)[:, None]          # BᵀB is a symmetric rank-k update (fast, stable)
+                h[np.ix_(cols, cols)] += 2.0 * (b.T @ b)
             return g, h
 
         mus = mus_of(p)
@@ -665,7 +680,8 @@ class FitProblem:
             for s, m, e, jk in zip(obs, mus, errs, jac, strict=False):
                 d1, d2 = gradient_weights(self.statistic_name, s, m, e)
                 g += jk.T @ d1
-                hm += 2.0 * (jk.T @ (jk * d2[:, None]))
+                b = jk * np.sqrt(d2)[:, None]
+                hm += 2.0 * (b.T @ b)
             return g, hm
 
         mus = mus_at(x)

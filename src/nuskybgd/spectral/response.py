@@ -56,13 +56,32 @@ class Response:
                 arf_path,
             )
         self.energy_edges = np.append(np.asarray(rmf.energ_lo, float), float(rmf.energ_hi[-1]))
-        m = sp.csr_matrix(rmf.matrix, dtype=np.float64)
-        if arf is not None:
-            m = sp.diags(np.asarray(arf.specresp, dtype=np.float64)) @ m
-        #: channels × energies CSR matrix with the ARF folded in (cm² per channel per energy bin)
-        self.matrix_t = m.T.tocsr()
+        #: channels × energies CSR matrix of the RMF alone (shared by responses made with :meth:`with_arf`)
+        self.matrix_t = sp.csr_matrix(rmf.matrix, dtype=np.float64).T.tocsr()
+        #: effective area per energy row (cm²), or None
+        self.arf_vec = None if arf is None else np.asarray(arf.specresp, dtype=np.float64)
         self.channel_lo = np.asarray(rmf.e_min, float)
         self.channel_hi = np.asarray(rmf.e_max, float)
+
+    def with_arf(self, arf: Arf | str | Path | None, arf_path: str | None = None) -> Response:
+        """The same RMF (matrix shared, not copied) with another ARF (``arf k:s``)."""
+        if isinstance(arf, (str, Path)):
+            from nuskybgd.io.ogip import read_arf
+
+            arf_path = arf_path or str(arf)
+            arf = read_arf(arf)
+        if arf is not None and arf.specresp.size != self.n_energy:
+            raise InputError(
+                f"ARF {arf_path or '(in memory)'} has {arf.specresp.size} rows but RMF "
+                f"{self.rmf_path or '(in memory)'} has {self.n_energy} energy bins; use an ARF made for this RMF.",
+                arf_path,
+            )
+        new = object.__new__(Response)
+        new.__dict__.update(self.__dict__)
+        new.arf = arf
+        new.arf_path = arf_path
+        new.arf_vec = None if arf is None else np.asarray(arf.specresp, dtype=np.float64)
+        return new
 
     @property
     def n_channel(self) -> int:
@@ -77,6 +96,8 @@ class Response:
 
         ``flux`` may be 2-D (energies × k) to fold k spectra at once.
         """
+        if self.arf_vec is not None:
+            flux = flux * (self.arf_vec if flux.ndim == 1 else self.arf_vec[:, None])
         return self.matrix_t @ flux
 
     def __repr__(self) -> str:

@@ -1,0 +1,157 @@
+""".xcm export and import: XSPEC-style files, round trips, bad lines."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import shared_path
+
+from nuskybgd.errors import InputError
+from nuskybgd.io.ogip import write_pha
+from nuskybgd.io.ogip_types import Pha
+from nuskybgd.spectral import Response, Source, Spectrum, export_xcm, model_flux, parse_xcm, read_xcm
+from nuskybgd.spectral.fit import FitProblem
+
+XSPEC_STYLE = """statistic cstat
+method leven 30000 0.0001
+abund angr
+xsect vern
+cosmo 70 0 0.73
+xset delta 0.01
+systematic 0
+data 1:1 {d}/bgd1.pha 2:2 {d}/bgd2.pha
+response 2:1 {diag}
+arf 2:1 {be}
+response 3:1 {diag}
+response 2:2 {diag}
+arf 2:2 {be}
+response 3:2 {diag}
+ignore 1:**-3.0 150.0-** 2:**-3.0 150.0-**
+model  2:apbgd cutoffpl
+           1.29      -0.01         -3         -2          9         10
+          41.13      -0.01       0.01          1        500        500
+      0.0234046       0.01          0          0      1e+20      1e+24
+= apbgd:p1
+= apbgd:p2
+= 1.118002*apbgd:p3
+model  3:intbgd lorentz + lorentz
+        3.53895      -0.05          0          0      1e+06      1e+06
+       0.425422      -0.05          0          0         10         20
+     0.00210865       0.01          0          0      1e+20      1e+24
+        19.6464      -0.05          0          0      1e+06      1e+06
+       0.229493      -0.05          0          0         10         20
+    0.000135376       0.01          0          0      1e+20      1e+24
+= intbgd:p1
+= p2
+= 0.7164754*intbgd:3
+= intbgd:4
+= p5
+= intbgd:p6*1.25
+newpar intbgd:3 0. -0.1
+bayes off
+"""
+
+
+@pytest.fixture
+def files(tmp_path):
+    diag = shared_path("nuskybgd-auxil", "diag.rmf")
+    be = shared_path("nuskybgd-auxil", "be.arf")
+    for i, expo in ((1, 2e4), (2, 3e4)):
+        pha = Pha(channels=np.arange(4096), counts=np.full(4096, float(i)), exposure=expo,
+                  header={"TELESCOP": "NuSTAR", "INSTRUME": "FPMA"})
+        write_pha(pha, tmp_path / f"bgd{i}.pha")
+    text = XSPEC_STYLE.format(d=tmp_path, diag=diag, be=be)
+    return tmp_path, text, diag, be
+
+
+def test_xspec_style_file_imports(files):
+    tmp, text, diag, be = files
+    sess = parse_xcm(text)
+    assert (sess.statistic, sess.maxit, sess.crit_delta) == ("cstat", 30000, 1e-4)
+    assert sess.data == {1: (1, f"{tmp}/bgd1.pha"), 2: (2, f"{tmp}/bgd2.pha")}
+    assert sess.responses[(3, 2)] == str(diag) and sess.arfs[(2, 2)] == str(be)
+    ap = next(s for s in sess.sources if s.name == "apbgd")
+    ib = next(s for s in sess.sources if s.name == "intbgd")
+    assert (ap.number, ib.number, ib.npar) == (2, 3, 6)
+    assert ap.par(1).value == 1.29 and ap.par(1).frozen and not ap.par(3).frozen
+    assert ap.par(2).soft_min == 1.0 and ap.par(3).hard_max == 1e24
+    assert ap.par(6).link.proportional() == (1.118002, "apbgd:p3")
+    assert ib.par(12).link.proportional() == (1.25, "intbgd:p6")
+    assert ib.par(3).value == 0.0 and ib.par(3).frozen and ib.par(3).link is None   # newpar
+
+    prob = sess.build()
+    assert [s.n_noticed for s in prob.spectra] == [3675, 3675]
+    assert prob.statistic_name == "cstat"
+    prob.resolve()
+    assert prob.par("apbgd:6").value == pytest.approx(1.118002 * 0.0234046)
+    assert prob.par("intbgd:9").value == 0.0                          # 0.716 × a zeroed norm
+    assert prob.par("intbgd:12").value == pytest.approx(1.25 * 0.000135376)
+    # the model of spectrum 2 = apbgd through diag×be + intbgd through diag, times 3e4 s
+    from nuskybgd.io.ogip import read_arf
+
+    e = Response(diag).energy_edges
+    area = read_arf(be).specresp
+    expect = 3e4 * (area * model_flux("cutoffpl", e, PhoIndex=1.29, HighECut=41.13,
+                                      norm=1.118002 * 0.0234046)
+                    + model_flux("lorentz", e, LineE=19.6464, Width=0.229493, norm=1.25 * 0.000135376))
+    np.testing.assert_allclose(prob.model_counts(2), expect, rtol=1e-10)
+
+
+def test_export_import_round_trip(files):
+    tmp, text, diag, be = files
+    prob = parse_xcm(text).build()
+    ib = prob.source("intbgd")
+    ib.component("lorentz_2").label = "line_19.65keV"
+    ib.set_groups(ib.n_groups)
+    prob.link("intbgd.line_19.65keV.norm@2", "(intbgd:p6 + 1e-5) * 2")     # a non-proportional link
+    prob.spectra[1].ignore(10.0, 20.0)
+    out = tmp / "state.xcm"
+    written = export_xcm(prob, out)
+    assert out.read_text() == written
+    assert "backgrnd 2 none" in written and "model  3:intbgd lorentz + lorentz" in written
+    with pytest.raises(Exception, match="already exists"):
+        export_xcm(prob, out)
+    again = read_xcm(out).build()
+    assert again.statistic_name == prob.statistic_name and again.crit_delta == prob.crit_delta
+    for a, b in zip(prob.parameters, again.parameters, strict=True):
+        assert (a.xspec_id, a.full_name, a.value, a.frozen, a.delta) == \
+               (b.xspec_id, b.full_name, b.value, b.frozen, b.delta)
+        assert (a.hard_min, a.soft_min, a.soft_max, a.hard_max) == (b.hard_min, b.soft_min, b.soft_max, b.hard_max)
+        assert (a.link is None) == (b.link is None)
+    prob.set("intbgd:6", 3e-4)
+    again.set("intbgd:6", 3e-4)
+    prob.resolve()
+    again.resolve()
+    assert again.par("intbgd:12").value == pytest.approx(prob.par("intbgd:12").value) == pytest.approx(6.2e-4)
+    for s1, s2 in zip(prob.spectra, again.spectra, strict=True):
+        np.testing.assert_array_equal(s1.noticed, s2.noticed)
+        assert sorted(s1.responses) == sorted(s2.responses)
+        np.testing.assert_allclose(prob.model_counts(s1), again.model_counts(s2), rtol=1e-12)
+
+
+def test_export_of_sources_without_files_is_refused():
+    e = 1.6 + 0.04 * np.arange(4097)
+    from nuskybgd.spectral import diagonal_rmf
+
+    spec = Spectrum(Pha(np.arange(4096), np.zeros(4096), 1e3), {1: Response(diagonal_rmf(e))})
+    with pytest.raises(Exception, match="no file name"):
+        export_xcm(FitProblem([spec], [Source("powerlaw")]))
+
+
+@pytest.mark.parametrize("line, match", [
+    ("fakeit none", "line 2 \\('fakeit none'\\).*not an XSPEC command"),
+    ("newpar intbgd:99 1", "line 2 .*no parameter 99"),
+    ("newpar intbgd:1 = nosuch:p1", "missing parameter 'nosuch:p1'"),
+    ("ignore 1:3.0-x", "line 2 .*cannot read the range"),
+    ("statistic pgstat", "line 2 .*not supported"),
+])
+def test_bad_lines_are_quoted_with_their_number(line, match):
+    text = ("statistic cstat\n" + line + "\nmodel  3:intbgd lorentz\n"
+            "6.4 -0.05 0 0 1e6 1e6\n0.1 -0.05 0 0 10 20\n1e-3\n")
+    with pytest.raises(InputError, match=match):
+        parse_xcm(text)
+
+
+def test_truncated_model_block_is_reported():
+    with pytest.raises(InputError, match="missing 1 parameter lines"):
+        parse_xcm("model  2:apbgd cutoffpl\n1.29\n41.13\n")
