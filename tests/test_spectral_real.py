@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import shared_path
 from scipy.optimize import minimize
 
+from conftest import shared_path
 from nuskybgd.io.ogip import read_arf, read_rmf
 from nuskybgd.spectral import FitProblem, Response, Source, Spectrum
 from nuskybgd.spectral.stats import cstat_terms

@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import shared_path
 
+from conftest import shared_path
 from nuskybgd.errors import InputError
 from nuskybgd.io.ogip import write_pha
 from nuskybgd.io.ogip_types import Pha
-from nuskybgd.spectral import Response, Source, Spectrum, export_xcm, model_flux, parse_xcm, read_xcm
+from nuskybgd.spectral import (
+    Response,
+    Source,
+    Spectrum,
+    export_xcm,
+    model_flux,
+    parse_xcm,
+    read_xcm,
+)
 from nuskybgd.spectral.fit import FitProblem
 
 XSPEC_STYLE = """statistic cstat

@@ -10,3 +10,9 @@ __version__ = "0.1.0"
 from nuskybgd.errors import NuskybgdError  # noqa: E402
 
 __all__ = ["NuskybgdError", "__version__"]
+
+import logging as _logging  # noqa: E402
+
+# Library messages reach users through pipeline-step reporters; applications that want the
+# logging records too configure a handler for "nuskybgd" themselves.
+_logging.getLogger("nuskybgd").addHandler(_logging.NullHandler())

@@ -58,7 +58,7 @@ def stamp_header(
     if calibration is not None:
         header["NSBCALIB"] = (calibration, "calibration source used by nuskybgd")
         if calibration_detail:
-            header["NSBCALDS"] = (calibration_detail[:68], "calibration detail")
+            header["NSBCALDS"] = calibration_detail[:68]
         if "BUILTIN" in calibration.upper():
             header["COMMENT"] = "Made with " + BUILTIN_WARNING + "."
     for p in inputs:

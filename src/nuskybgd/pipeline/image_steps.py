@@ -662,8 +662,8 @@ class ProjBgdStep(Step):
                 h.remove(k, ignore_missing=True, remove_all=True)
             h["PA_PNT"] = (pa, "[deg] roll from the reference image")
             h["ROLL_EFF"] = (res.roll_deg, "[deg] roll used (PA_PNT + 1, as nuskybgd)")
-            h["ASPPEAKX"] = (res.peak[0], "0-based sky bin of the aspect-histogram peak (x)")
-            h["ASPPEAKY"] = (res.peak[1], "0-based sky bin of the aspect-histogram peak (y)")
+            h["ASPPEAKX"] = (res.peak[0], "0-based sky bin of aspect peak (x)")
+            h["ASPPEAKY"] = (res.peak[1], "0-based sky bin of aspect peak (y)")
             h["ASPEXPO"] = (res.exposure, "[s] aspect-histogram exposure")
             h["MODULE"] = (self.mod, "NuSTAR module of the projected maps")
             if kind == "bgdap":

@@ -340,10 +340,13 @@ class FitProblem:
                 flux *= self._component_flux(edges, m, params)
         rate = resp.fold(flux)
         counts = spec.grouping_matrix @ (rate * spec.channel_scale)
-        if len(self._fold_cache) > 20000:
+        self._cache_put(key, counts)
+        return counts
+
+    def _cache_put(self, key: tuple, counts: np.ndarray) -> None:
+        if len(self._fold_cache) >= 4000:          # ~130 MB of NuSTAR-sized templates
             self._fold_cache.clear()
         self._fold_cache[key] = counts
-        return counts
 
     def _prefetch(self) -> None:
         """Fold, in one sparse product per (spectrum, source), every term template not cached."""
@@ -372,7 +375,7 @@ class FitProblem:
             rates = (items[0][1].matrix_t @ fluxes) * spec.channel_scale[:, None]
             counts = spec.grouping_matrix @ rates
             for j, (key, *_rest) in enumerate(items):
-                self._fold_cache[key] = np.ascontiguousarray(counts[:, j])
+                self._cache_put(key, np.ascontiguousarray(counts[:, j]))
 
     def _component_flux(self, edges: np.ndarray, comp, params) -> np.ndarray:
         vals = [p.value for p in params[comp.first_param: comp.first_param + len(comp.spec.params)]]
