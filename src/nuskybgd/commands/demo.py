@@ -31,9 +31,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from nuskybgd.pipeline.simulate_steps import SimulateStep
-
     from nuskybgd.pipeline.demo import demo_steps, run_steps
+    from nuskybgd.pipeline.simulate_steps import SimulateStep
     from nuskybgd.simulate.core import output_paths
 
     sim_outputs = output_paths(Path(args.dir), DEMO_SEQID, ("A", "B"))
