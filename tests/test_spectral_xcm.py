@@ -163,3 +163,45 @@ def test_bad_lines_are_quoted_with_their_number(line, match):
 def test_truncated_model_block_is_reported():
     with pytest.raises(InputError, match="missing 1 parameter lines"):
         parse_xcm("model  2:apbgd cutoffpl\n1.29\n41.13\n")
+
+
+def test_unnamed_model_with_groups_channels_and_constant(tmp_path):
+    """The unnamed source, XSPEC's default group links (= p1 …), channel-number ignores and a
+    constant factor (how region weights can enter)."""
+    diag = shared_path("nuskybgd-auxil", "diag.rmf")
+    for i in (1, 2):
+        write_pha(Pha(channels=np.arange(4096), counts=np.full(4096, 2.0), exposure=1e4,
+                      header={"TELESCOP": "NuSTAR", "INSTRUME": "FPMA"}), tmp_path / f"s{i}.pha")
+    text = f"""query yes
+da 1:1 {tmp_path}/s1.pha 2:2 {tmp_path}/s2.pha
+resp 1:1 {diag}
+resp 1:2 {diag}
+ign 1-2:1-35,3711-4096
+mo constant*powerlaw
+              1      -0.01          0          0      1e+10      1e+10
+            1.7       0.01         -3         -2          9         10
+           0.01       0.01          0          0      1e+20      1e+24
+           0.25      -0.01          0          0      1e+10      1e+10
+= p2
+= p3
+"""
+    sess = parse_xcm(text)
+    assert sess.data[2] == (2, f"{tmp_path}/s2.pha")
+    prob = sess.build()
+    assert [s.n_noticed for s in prob.spectra] == [3675, 3675]
+    src = prob.source(1)
+    assert prob.par(4).value == 0.25 and prob.par(4).frozen and prob.par(6).link.text == "p3"
+    # fast path: the free norm and the frozen factor are linear
+    prob.freeze(2)
+    data = [prob.model_counts(s, noticed_only=True) * 40 for s in prob.spectra]     # exact MLE: 0.4
+    for s, d in zip(prob.spectra, data, strict=True):
+        full = np.zeros(s.n_groups)
+        full[s.noticed] = d
+        s.counts = full
+    res = prob.fit()
+    assert res.method == "linear-norms" and res.free == ["3"]
+    assert prob.par(3).value == pytest.approx(0.4, rel=1e-3)
+    assert src.par("constant.factor", group=2).value == 0.25
+    # XSPEC puts spectra without a group number into data group 1
+    assert parse_xcm(f"data {tmp_path}/s1.pha {tmp_path}/s2.pha\n").data == {
+        1: (1, f"{tmp_path}/s1.pha"), 2: (1, f"{tmp_path}/s2.pha")}

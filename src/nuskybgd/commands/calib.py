@@ -73,9 +73,12 @@ def _status(args: argparse.Namespace) -> int:
                 "all pinned files verified" if not bad else
                 ", ".join(f"{k} {v}" for k, v in bad.items())))
     if any_builtin:
-        console.print("[yellow]note:[/yellow] items marked BUILTIN use nuskybgd's nominal "
-                      "(approximate) calibration; products will say so. Install CALDB or run "
-                      "'nuskybgd calib fetch' for the real files.")
+        from rich.console import Console
+
+        Console(stderr=True).print(
+            "[yellow]warning:[/yellow] items marked BUILTIN use nuskybgd's built-in nominal "
+            "(approximate) calibration; products will say so. Install CALDB or run "
+            "'nuskybgd calib fetch' for the real files.")
     return 0
 
 

@@ -99,6 +99,12 @@ class Spectrum:
         self._group_lo: np.ndarray | None = None
         self._group_hi: np.ndarray | None = None
 
+    @property
+    def backscal(self) -> float | np.ndarray:
+        """BACKSCAL of the spectrum (kept for information; it does not enter a fit without a
+        background file)."""
+        return self.pha.backscal
+
     # -- responses -----------------------------------------------------------------------
     def set_response(self, source: int, response: Response) -> None:
         """Attach ``response`` to XSPEC source ``source`` (``response k:s``)."""

@@ -644,7 +644,8 @@ class FitProblem:
         return cov
 
     def _fit_lm(self, free: list[Parameter], maxit: int, crit: float):
-        """Bounded Levenberg–Marquardt on the full model (forward-difference derivatives)."""
+        """Bounded Levenberg–Marquardt on the full model: forward differences for parameters the
+        model is not linear in, exact template columns for the others."""
         lo, hi = self._bounds(free)
         n = len(free)
         x = np.clip(np.array([q.value for q in free], float), lo, hi)
@@ -663,9 +664,14 @@ class FitProblem:
             return float(sum(statistic_terms(self.statistic_name, s, m, e).sum()
                              for s, m, e in zip(obs, mus, errs, strict=False)))
 
+        index = {id(q): j for j, q in enumerate(free)}
+        analytic = self._analytic_parameters(free)
+
         def jacobian(v: np.ndarray, mus) -> list[np.ndarray]:
             jac = [np.zeros((m.size, n)) for m in mus]
             for j, q in enumerate(free):
+                if analytic[j]:
+                    continue
                 h = 1e-4 * abs(v[j]) if v[j] != 0 else 1e-4 * max(q.delta, 1e-8)
                 if v[j] + h > hard_hi[j]:
                     h = -h
@@ -675,6 +681,20 @@ class FitProblem:
                 for k in range(n_spec):
                     jac[k][:, j] = (mj[k] - mus[k]) / h
             mus_at(v)
+            if analytic.any():
+                # the model is linear in these (norms, constant factors): dμ/dp = c × template
+                memo: dict = {}
+                for si, spec, src, ti, add, muls, params in self._terms():
+                    _shape, coef = self._split_term(add, muls, params)
+                    c, fp = 1.0, None
+                    for q in coef:
+                        a = self._affine(q, memo)
+                        c *= a[0]
+                        if a[1] is not None:
+                            fp = a[1]
+                    if fp is not None and analytic[index[id(fp)]] and c != 0.0:
+                        t = self._template(si, spec, src, ti, add, muls, params)[spec.noticed]
+                        jac[si][:, index[id(fp)]] += c * t
             return jac
 
         def derivs(mus, jac):
@@ -731,6 +751,35 @@ class FitProblem:
         jac = jacobian(x, mus)
         g, hm = derivs(mus, jac)
         return x, it, converged, self._covariance(hm, x, lo, hi, g)
+
+    def _analytic_parameters(self, free: list[Parameter]) -> np.ndarray:
+        """Flags of free parameters the model is linear in (derivatives from templates).
+
+        A parameter qualifies when it enters only term coefficients (norms, constant factors),
+        through proportional links, never together with another free parameter in one
+        coefficient, and no shape parameter depends on it.
+        """
+        memo: dict = {}
+        index = {id(q): j for j, q in enumerate(free)}
+        ok = np.ones(len(free), bool)
+        for _si, _spec, _src, _ti, add, muls, params in self._terms():
+            shape, coef = self._split_term(add, muls, params)
+            for q in shape:
+                a = self._affine(q, memo)
+                if a is None:
+                    return np.zeros(len(free), bool)
+                if a[1] is not None:
+                    ok[index[id(a[1])]] = False
+            found = []
+            for q in coef:
+                a = self._affine(q, memo)
+                if a is None:
+                    return np.zeros(len(free), bool)
+                if a[1] is not None:
+                    found.append(index[id(a[1])])
+            if len(found) > 1:
+                ok[found] = False
+        return ok
 
     # -- confidence profiles ---------------------------------------------------------------
     def conf(self, *keys: str | int | Parameter, delta_stat: float = 2.706,

@@ -481,23 +481,26 @@ def parse_xcm(text: str, path: str | Path | None = None) -> XcmSession:
 
 
 def _parse_data(sess: XcmSession, args: list[str], where: str) -> None:
+    """``data [[g:]s] file …``: without a group number a spectrum joins data group 1 (XSPEC)."""
     toks = list(args)
     next_no = max(sess.data, default=0) + 1
     while toks:
         t = toks.pop(0)
-        if re.fullmatch(r"\d+:\d+", t) or re.fullmatch(r"\d+", t) and toks:
-            if ":" in t:
-                g, s = (int(x) for x in t.split(":"))
+        m = re.fullmatch(r"(?:(\d+):)?(\d+)", t)
+        if m and toks:
+            g = int(m.group(1)) if m.group(1) else 1
+            s = int(m.group(2))
+            name = toks.pop(0)
+            if name.lower() == "none":
+                sess.data.pop(s, None)
             else:
-                g = s = int(t)
-            if not toks:
-                raise InputError(f"{where}: a file name must follow {t}.")
-            sess.data[s] = (g, toks.pop(0))
+                sess.data[s] = (g, name)
             next_no = s + 1
+        elif m:
+            raise InputError(f"{where}: a file name must follow {t}.")
         else:
-            if t.lower() == "none":
-                continue
-            sess.data[next_no] = (next_no, t)
+            if t.lower() != "none":
+                sess.data[next_no] = (1, t)
             next_no += 1
 
 
