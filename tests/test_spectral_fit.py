@@ -275,3 +275,19 @@ def test_bootstrap_p_value(diag):
     bad = goodness_of_fit(prob, n_sim=20, seed=1)
     assert bad.p_value < 0.05
     assert "p-value" in str(bad)
+
+
+def test_intbgd_layout_matches_xspec_numbering():
+    """nuskybgd's intbgd (apec + 29 lorentz): 91 parameters per group, XSPEC component names,
+    intbgd:16 = the 19.65 keV line norm (lorentz_5), group 3 offset = 2·91."""
+    src = Source("apec + " + " + ".join(["lorentz"] * 29), name="intbgd", number=3, n_groups=3,
+                 labels={"lorentz_5": "line_19.65keV"})
+    names = [c.name for c in src.components]
+    assert names[:4] == ["apec", "lorentz", "lorentz_3", "lorentz_4"] and names[-1] == "lorentz_30"
+    assert "lorentz_2" not in names and src.npar == 91
+    assert src.par(4).name == "norm" and src.par(4).component == "apec"
+    p16 = src.par(16)
+    assert (p16.component, p16.name, p16.full_name) == ("lorentz_5", "norm", "intbgd.line_19.65keV.norm")
+    assert src.par(2 * 91 + 16) is src.par("line_19.65keV.norm", group=3)
+    assert src.par(2 * 91 + 16).xspec_id == "intbgd:198"
+    assert src.par(2 * 91 + 16).link.text == "p16"          # XSPEC: new groups start linked to group 1

@@ -205,3 +205,40 @@ mo constant*powerlaw
     # XSPEC puts spectra without a group number into data group 1
     assert parse_xcm(f"data {tmp_path}/s1.pha {tmp_path}/s2.pha\n").data == {
         1: (1, f"{tmp_path}/s1.pha"), 2: (1, f"{tmp_path}/s2.pha")}
+
+
+def test_walkthrough_commands_apply():
+    """The walkthrough's XSPEC session, replayed on a small nuskybgd-shaped model."""
+    text = """model  4:fcxb cutoffpl
+1.29 -0.01 -3 -2 9 10
+41.13 -0.01 0.01 1 500 500
+1.6e-05 0.01 0 0 1e+20 1e+24
+model  5:intn bknpower
+-0.05 -0.01 -3 -2 9 10
+124.0 -0.01 0 0.01 1e6 1e6
+-0.85 -0.01 -3 -2 9 10
+3.7e-04 0.01 0 0 1e+20 1e+24
+model  3:intbgd lorentz + lorentz
+3.53895 -0.05 0 0 1e6 1e6
+0.425422 -0.05 0 0 10 20
+0.0021 0.01 0 0 1e+20 1e+24
+19.6464 -0.05 0 0 1e6 1e6
+0.229493 -0.05 0 0 10 20
+0.00013 0.01 0 0 1e+20 1e+24
+cpd /xw
+pl ld rat
+newpar intn:4 1e-4
+statistic cstat
+newpar intbgd:3 0. -0.1
+freeze fcxb:*
+fit 1000
+save all n132d_fit.xcm
+"""
+    sess = parse_xcm(text)
+    intn = next(s for s in sess.sources if s.name == "intn")
+    fcxb = next(s for s in sess.sources if s.name == "fcxb")
+    intbgd = next(s for s in sess.sources if s.name == "intbgd")
+    assert sess.statistic == "cstat"
+    assert intn.par(4).value == 1e-4 and not intn.par(4).frozen
+    assert intbgd.par(3).value == 0.0 and intbgd.par(3).frozen and not intbgd.par(6).frozen
+    assert all(p.frozen for p in fcxb.parameters)

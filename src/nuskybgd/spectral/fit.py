@@ -538,6 +538,8 @@ class FitProblem:
         mus = self._all_mu()
         per = self._per_spectrum(mus)
         errs = np.sqrt(np.clip(np.diag(cov), 0, None)) if cov.size else np.zeros(0)
+        for p in self.parameters:
+            p.error = None
         for p, e in zip(free, errs, strict=False):
             p.error = float(e) if errors else None
         rows = [ParamRow(p.xspec_id, p.full_name, p.value,

@@ -134,7 +134,7 @@ def export_xcm(problem, path: str | Path | None = None, overwrite: bool = False)
 
 _SKIP = {"abund", "xsect", "cosmo", "xset", "systematic", "query", "setplot", "cpd", "plot",
          "bayes", "fit", "chatter", "log", "parallel", "renorm", "show", "tclout", "weight",
-         "energies", "lmod", "load", "setp", "pl"}
+         "energies", "lmod", "load", "setp", "pl", "save", "error", "flux", "iplot", "quit", "exit"}
 _COMMANDS = {  # full name → minimum abbreviation length
     "statistic": 4, "method": 4, "data": 2, "response": 4, "arf": 3, "backgrnd": 4,
     "ignore": 3, "notice": 2, "model": 2, "newpar": 4, "freeze": 3, "thaw": 2,
