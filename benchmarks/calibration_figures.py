@@ -46,7 +46,8 @@ def main(argv: list[str]) -> int:
     for mod in "AB":
         a = area_agreement(builtin.onaxis_arf(mod), read_arf(auxil / f"fcxb{mod}.arf"))
         print(f"on-axis area FPM{mod} 3-79 keV: rms relative {a['rms_rel']:.4f}, "
-              f"rms/mean {a['rms_over_mean']:.4f}, max |rel| {a['max_rel']:.3f}")
+              f"rms/mean {a['rms_over_mean']:.4f}, max |rel| {a['max_rel']:.3f}, "
+              f"{a['n_off_5pct']} of {a['n_rows']} rows off by > 5 %")
     b = be_agreement(builtin.be_transmission("A"), read_arf(auxil / "be.arf"))
     print(f"Be transmission 3-79 keV: rms abs {b['rms_abs']:.5f}, max abs {b['max_abs']:.4f}; "
           f"1.6-3 keV max abs {b['max_abs_low']:.4f}")

@@ -120,3 +120,93 @@ def test_truncated_gzip_event_file(capsys, tmp_path):
     status, out, err = _run(capsys, p)
     _assert_clean_error(status, out, err, p.name)
     assert "truncated" in err
+
+
+# ------------------------------------------------------------------ the real CLI, one process each
+
+
+def _cli(argv: list[str], cwd, **env_extra: str) -> subprocess.CompletedProcess:
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(cwd), "COLUMNS": "100",
+           "NUSKYBGD_CACHE": str(cwd / "cache"), **env_extra}
+    return subprocess.run([sys.executable, "-m", "nuskybgd", *argv], capture_output=True,
+                          text=True, timeout=120, env=env, cwd=cwd)
+
+
+def _error_lines(proc: subprocess.CompletedProcess) -> list[str]:
+    assert proc.returncode == 2, (proc.stdout, proc.stderr)
+    assert "Traceback" not in proc.stderr and "Traceback" not in proc.stdout
+    return [ln for ln in proc.stderr.splitlines() if "error:" in ln]
+
+
+def _bad_file(kind: str, tmp_path) -> tuple[list[str], str]:
+    """The argv of ``nuskybgd info`` on one kind of bad input, and the name the message must hold."""
+    if kind == "missing directory":
+        return ["info", str(tmp_path / "no_such_sequence")], "no_such_sequence"
+    if kind == "not FITS":
+        p = tmp_path / "nu30101031002A01_cl.evt"
+        p.write_text("not a FITS file\n" * 100)
+    elif kind == "FITS without EVENTS":
+        p = shared_path("real", "vela_x1", "nu90402339002A01_sr.pha")
+    elif kind == "truncated":
+        p = tmp_path / "nu30101031002A01_cl.evt"
+        p.write_bytes(shared_path(*DUMMY).read_bytes()[:150_000])
+    else:  # truncated .gz
+        import gzip
+
+        full = gzip.compress(shared_path(*DUMMY).read_bytes())
+        p = tmp_path / "nu30101031002A01_cl.evt.gz"
+        p.write_bytes(full[: len(full) // 3])
+    return ["info", str(p)], p.name
+
+
+@pytest.mark.parametrize("kind", ["missing directory", "not FITS", "FITS without EVENTS",
+                                  "truncated", "truncated gz"])
+def test_bad_input_through_the_real_cli(kind, tmp_path):
+    argv, name = _bad_file(kind, tmp_path)
+    proc = _cli(argv, tmp_path)
+    assert proc.stdout == ""
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert name in lines[0] and lines[0].startswith("nuskybgd info: error:")
+    assert lines[0].rstrip().endswith("."), lines[0]  # a whole sentence, not a cut-off message
+
+
+def test_malformed_rmf_through_the_real_cli(tmp_path):
+    """A calibration RMF with a malformed MATRIX stops the command that needs it, naming it."""
+    aux = tmp_path / "auxil"
+    shutil.copytree(shared_path("nuskybgd-auxil"), aux)
+    for p in aux.iterdir():
+        p.chmod(0o644)
+    with fits.open(aux / "diag.rmf", mode="update") as h:
+        h["MATRIX"].data["N_CHAN"][10] = 7
+    proc = _cli(["simulate", str(tmp_path / "out"), "--calibration", "auxil", "--modules", "A",
+                 "--exposure", "100"], tmp_path, NUSKYBGD_AUXIL=str(aux))
+    errors = _error_lines(proc)
+    assert len(errors) == 1 and "diag.rmf" in errors[0] and "MATRIX" in errors[0]
+    assert not list((tmp_path / "out").rglob("*.evt")) and not list((tmp_path / "out").rglob("*.fits"))
+
+
+def test_caldb_index_without_the_requested_item_through_the_real_cli(tmp_path):
+    """The index exists but holds no FPMB entry: status says so per item; a command that
+    requires CALDB calibration stops with one sentence naming the index."""
+    from test_calib_caldb import FPM, write_index
+
+    root = tmp_path / "caldb"
+    pix = root / FPM / "bcf/pixpos/nuApixpos20100101v007.fits.gz"
+    pix.parent.mkdir(parents=True)
+    shutil.copyfile(shared_path("caldb-pieces", pix.name), pix)
+    write_index(root, [("PIXPOS", "FPMA", f"DET{d}", "bcf/pixpos", pix.name, d + 1, "2010-01-01",
+                        "00:00:00", 0, "") for d in range(4)])
+    index = root / FPM / "caldb.indx"
+    st = _cli(["calib", "status", "--caldb", str(root), "--date-obs", "2020-01-01"], tmp_path,
+              COLUMNS="200")
+    assert st.returncode == 0, st.stderr
+    rows = {(ln.split()[0], ln.split()[1]): ln for ln in st.stdout.splitlines()
+            if ln.strip().startswith("pixel_map")}
+    assert "CALDB" in rows[("pixel_map", "FPMA")] and pix.name in rows[("pixel_map", "FPMA")]
+    assert "no valid PIXPOS for FPMB in caldb.indx" in rows[("pixel_map", "FPMB")]
+    assert str(index) in st.stdout  # the index itself is named once, in full
+    proc = _cli(["simulate", str(tmp_path / "out"), "--calibration", "caldb", "--modules", "B",
+                 "--exposure", "100"], tmp_path, CALDB=str(root))
+    errors = _error_lines(proc)
+    assert len(errors) == 1 and str(index) in errors[0] and "FPMB" in errors[0]

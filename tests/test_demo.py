@@ -37,3 +37,19 @@ def test_demo_runs_pipeline_and_resumes(tmp_path, capsys):
     assert before == after  # resumed: nothing rewritten
     assert "already done" in capsys.readouterr().err
     assert np.all(np.isfinite(fits.getdata(ev / "bgd" / "bgdapA.fits")))
+
+    # a new simulation makes the products stale: refused without --overwrite, remade with it
+    img = ev / f"nu{SEQ}A01_cl_3to20keV.fits"
+    old_img = fits.getdata(img)
+    evt = ev / f"nu{SEQ}A01_cl.evt"
+    evt.touch()
+    assert main(["demo", str(out)]) == 2
+    assert "older than the inputs" in capsys.readouterr().err
+    assert main(["demo", str(out), "--seed", "2", "--overwrite"]) == 0
+    new_img = fits.getdata(img)
+    with fits.open(evt) as f:  # the image holds the new events of 3-20 keV (PI 35..459)
+        d = f["EVENTS"].data
+        sel = (d["PI"] >= 35) & (d["PI"] <= 459) & (d["X"] > 0)
+        assert new_img.sum() == np.count_nonzero(sel)
+    assert not np.array_equal(new_img, old_img)
+    assert all(p.stat().st_mtime_ns >= evt.stat().st_mtime_ns for p in (ev / "bgd").glob("*.fits"))

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import math
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,29 +15,8 @@ from nuskybgd.errors import InputError
 from nuskybgd.geometry.aspect import aspect_histogram, gti_membership
 from nuskybgd.pipeline.image_steps import AspectHistStep
 
-
-def _sweep_reference(t, x, y, start, stop):
-    """nuskybgd-py's sweep (geometry-and-calibration.md §5) with true min/max, written plainly."""
-    o = np.argsort(t, kind="mergesort")
-    t, x, y = t[o], x[o], y[o]
-    g = np.argsort(start, kind="mergesort")
-    start, stop = start[g], stop[g]
-    cells: dict[tuple[int, int], float] = {}
-    gi = 0
-    for r in range(len(t) - 1):
-        while gi < len(start) and t[r] >= stop[gi]:
-            gi += 1
-        if gi >= len(start):
-            break
-        if t[r] >= start[gi]:
-            key = (math.floor(x[r]), math.floor(y[r]))
-            cells[key] = cells.get(key, 0.0) + (t[r + 1] - t[r])
-    xs = [k[0] for k in cells]
-    ys = [k[1] for k in cells]
-    img = np.zeros((max(ys) - min(ys) + 1, max(xs) - min(xs) + 1))
-    for (bx, by), w in cells.items():
-        img[by - min(ys), bx - min(xs)] += w
-    return img, min(xs), min(ys)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+from images import aspect_plain  # noqa: E402  (nuskybgd-py's sweep, written plainly, true min/max)
 
 
 def test_membership_is_half_open_and_handles_overlaps():
@@ -58,7 +38,7 @@ def test_matches_plain_sweep_on_random_overlapping_gtis():
     start = rng.uniform(1000, 1900, 12)
     stop = start + rng.uniform(10, 200, 12)
     h = aspect_histogram(t, x, y, start, stop)
-    img, xo, yo = _sweep_reference(t, x, y, start, stop)
+    img, xo, yo = aspect_plain(t, x, y, start, stop)
     assert (h.x_off, h.y_off) == (xo, yo)
     assert h.image.shape == img.shape
     assert np.allclose(h.image, img, rtol=1e-12, atol=1e-12)
@@ -144,6 +124,8 @@ def test_step_writes_keywords_and_cli_original_syntax(tmp_path, monkeypatch):
         assert hdr["Y_OFF"] == int(np.floor(y[kept]).min())
         assert img.sum() == pytest.approx(hdr["EXPOSURE"])
         assert abs(hdr["EXPOSURE"] - 3300.0) <= 2 * 0.2
+        assert hdr["OBS_ID"] == "60001001002" and hdr["NSBTASK"] == "aspecthist" and "CREATOR" in hdr
+        assert any("gti.fits" in str(c) for c in hdr["HISTORY"])
     # modern flags, existing output refused without --overwrite, accepted with clobber=yes
     rc = main(["aspecthist", "nu60001001002A_det1.fits", "--gtifile", "gti.fits", "--out", "aspecthistA.fits"])
     assert rc == 2

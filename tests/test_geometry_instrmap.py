@@ -157,12 +157,41 @@ def test_step_on_real_event_file(tmp_path, monkeypatch):
                     assert np.all(m[sel] == 0)
         assert masked >= 18
     assert set(np.unique(m)) <= {0.0, 1.0, 2.0, 3.0, 4.0}
+    # the whole map, with the intended rule computed plainly: per RAW pixel, the union of its
+    # intervals (clipped to TSTART–TSTOP) longer than 80 %, or any row disabled on board
+    expect = np.where(pm.det >= 0, pm.det + 1, 0).astype(float)
+    n_bad = 0
+    with fits.open(evt) as hdul:
+        for hdu in hdul[1:]:
+            if hdu.name != "BADPIX":
+                continue
+            d = int(str(hdu.header["DETNAM"])[3])
+            ts, te = hdu.header["TSTART"], hdu.header["TSTOP"]
+            spans: dict[tuple[int, int], list] = {}
+            disabled: set[tuple[int, int]] = set()
+            for row in hdu.data:
+                key = (int(row["RAWX"]), int(row["RAWY"]))
+                spans.setdefault(key, []).append((max(row["TIME"], ts), min(row["TIME_STOP"], te)))
+                if badflag_values(np.array([row["BADFLAG"]]))[0] & 2:
+                    disabled.add(key)
+            for key, iv in spans.items():
+                covered, end = 0.0, -np.inf
+                for a, b in sorted(iv):
+                    if b > max(a, end):
+                        covered += b - max(a, end)
+                        end = b
+                if covered > 0.8 * (te - ts) or key in disabled:
+                    n_bad += 1
+                    expect[(pm.det == d) & (pm.rawx == key[0]) & (pm.rawy == key[1])] = 0
+    assert np.array_equal(m, expect)
+    assert n_bad == res.values["bad_raw"] == 19
     # nuskybgd-py executed on this file (INSTRMAP = detnum >= 0) gives 26,719 / 26,498 / 27,113 /
     # 26,630 (geometry-and-calibration.md §4); the intended rule agrees except where a hot pixel's
     # intervals add up to more than 80 % (only possible to lose area, never to gain it)
     counts = [(m == d + 1).sum() for d in range(4)]
     assert counts[0] == 26719 and counts[1] == 26498 and counts[3] == 26630
     assert 27113 - 80 <= counts[2] <= 27113
+    assert counts[2] == 27076  # one hot pixel whose intervals add up to more than 80 %
     # every detector keeps almost all of its area
     for d in range(4):
         assert 0.95 < (m == d + 1).sum() / (pm.det == d).sum() <= 1.0
@@ -175,3 +204,42 @@ def test_step_refuses_bad_usrbpix_and_existing_output(tmp_path, monkeypatch):
     with pytest.raises(InputError, match="no BADPIX"):
         MkInstrMapStep(evt, usrbpix=[tmp_path / "nobadpix.fits"], calibration=PixposCalibration("A")).run()
     assert not (tmp_path / "newinstrmapA.fits").exists()
+
+
+def test_cli_key_value_and_flags_with_user_badpix(tmp_path, monkeypatch):
+    evt = shared_path("real", "dummy_evt.evt")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("nuskybgd.pipeline.image_steps._resolve_calibration",
+                        lambda m, date, rep: PixposCalibration("A"))
+    # a user-style bad-pixel file (no TIME_STOP): DET1 RAW (10, 12) is bad for the whole observation
+    cols = [fits.Column("RAWX", "1B", array=[10]), fits.Column("RAWY", "1B", array=[12]),
+            fits.Column("TIME", "1D", array=[0.0]), fits.Column("BADFLAG", "16X", array=[[False] * 13 + [True, False, False]])]
+    bp = fits.BinTableHDU.from_columns(cols, name="BADPIX")
+    bp.header["DETNAM"] = "DET1"
+    prim = fits.PrimaryHDU()
+    prim.header["TELESCOP"], prim.header["INSTRUME"] = "NuSTAR", "FPMA"
+    fits.HDUList([prim, bp]).writeto(tmp_path / "mybad.fits")
+    from nuskybgd.cli import main
+
+    assert main(["mkinstrmap", str(evt), "usrbpix=mybad.fits", "prefix=kv_"]) == 0
+    assert main(["mkinstrmap", str(evt), "--usrbpix", "mybad.fits", "--prefix", "fl_"]) == 0
+    assert main(["mkinstrmap", str(evt), "--prefix", "plain_"]) == 0
+    assert main(["mkinstrmap", str(evt), "prefix=dry_", "dryrun=yes"]) == 0
+    assert main(["mkinstrmap", str(evt), "--prefix", "dry_", "--dryrun"]) == 0
+    assert not list(tmp_path.glob("dry_*"))
+    kv = fits.getdata(tmp_path / "kv_newinstrmapA.fits")
+    fl = fits.getdata(tmp_path / "fl_newinstrmapA.fits")
+    plain = fits.getdata(tmp_path / "plain_newinstrmapA.fits")
+    assert np.array_equal(kv, fl)
+    pm = _pixel_map("A")
+    sel = (pm.det == 1) & (pm.rawx == 10) & (pm.rawy == 12)
+    assert sel.sum() > 0 and np.all(plain[sel] == 2) and np.all(kv[sel] == 0)
+    assert np.array_equal(kv[~sel], plain[~sel])
+    with fits.open(tmp_path / "kv_newinstrmapA.fits") as hdul:
+        h = hdul[0].header
+        assert h["NBADRAW"] == 20 and h["NSBTASK"] == "mkinstrmap" and h["NSBCALIB"] == "CALDB"
+        assert any("mybad.fits" in str(c) for c in h["HISTORY"])
+    # existing output refused (exit 2), replaced with clobber=yes
+    assert main(["mkinstrmap", str(evt), "usrbpix=mybad.fits", "prefix=kv_"]) == 2
+    assert main(["mkinstrmap", str(evt), "prefix=kv_", "clobber=yes"]) == 0
+    assert np.array_equal(fits.getdata(tmp_path / "kv_newinstrmapA.fits"), plain)

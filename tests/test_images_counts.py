@@ -64,6 +64,10 @@ def test_sky_image_on_real_events(event_copy):
     assert (h["CHANMIN"], h["CHANMAX"], h["CHANTYPE"]) == (35, 459, "PI")
     assert h["PA_PNT"] == pytest.approx(5.9269)
     assert h["EXPOSURE"] > 0 and "CREATOR" in h
+    with fits.open(event_copy) as hdul:
+        assert h["EXPOSURE"] == hdul["EVENTS"].header["EXPOSURE"]
+    assert h["BAND"] == "3-20 keV" and (h["E_MIN"], h["E_MAX"]) == pytest.approx((3.0, 20.0))
+    assert h["NSBTASK"] == "mkimgs" and any(event_copy.name in str(c) for c in h["HISTORY"])
     # (RA_OBJ, DEC_OBJ) sits at physical (500.54, 500.50) in this file (nustar-data-formats B.2)
     px, py = WCS(h).world_to_pixel_values(ra_obj, dec_obj)
     assert px + 1 == pytest.approx(500.54, abs=0.01) and py + 1 == pytest.approx(500.50, abs=0.01)

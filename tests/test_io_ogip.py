@@ -321,8 +321,13 @@ def test_written_pha_has_every_mandatory_keyword_of_real_one(tmp_path):
     out = write_pha(pha, tmp_path / "mine.pha")
     with fits.open(out) as h:
         mine = h["SPECTRUM"].header
-    wanted = [k for k in MANDATORY_PHA_KEYWORDS if k in real_hdr]
-    assert len(wanted) == len(MANDATORY_PHA_KEYWORDS)  # the real file carries them all
+    # OGIP/92-007 mandatory SPECTRUM keywords, written out here independently of the code's list
+    ogip = ("EXTNAME", "TELESCOP", "INSTRUME", "FILTER", "EXPOSURE", "AREASCAL", "BACKFILE",
+            "BACKSCAL", "CORRFILE", "CORRSCAL", "RESPFILE", "ANCRFILE", "HDUCLASS", "HDUCLAS1",
+            "HDUCLAS2", "HDUCLAS3", "HDUVERS", "CHANTYPE", "DETCHANS", "POISSERR")
+    assert set(MANDATORY_PHA_KEYWORDS) <= set(ogip)
+    wanted = [k for k in ogip if k in real_hdr]
+    assert len(wanted) == len(ogip)  # the real file carries them all
     missing = [k for k in wanted if k not in mine]
     assert not missing
     for k in ("HDUCLAS2", "HDUCLAS3", "PHAVERSN", "POISSERR", "STAT_ERR", "SYS_ERR", "GROUPING",
@@ -402,3 +407,17 @@ def test_pha_without_spectrum_extension(tmp_path):
     shutil.copy(src, p)
     with pytest.raises(InputError, match="looks_like.pha.*SPECTRUM"):
         read_pha(p)
+
+
+def test_provenance_with_non_ascii_paths_and_detail(tmp_path):
+    """FITS headers hold ASCII only: a user folder named 'données' must not break a product."""
+    lo = np.array([1.0, 2.0])
+    a = Arf(lo, lo + 1.0, np.array([10.0, 20.0]), {})
+    src = tmp_path / "données" / "nu30101031002A01_cl.evt"
+    out = write_arf(a, tmp_path / "p.arf", calibration="CALDB",
+                    calibration_detail="active_area=CALDB:detector ≥ 0", inputs=[src], task="t")
+    with fits.open(out) as h:
+        hdr = h["SPECRESP"].header
+        assert hdr["NSBCALIB"] == "CALDB" and hdr["NSBCALDS"] == "active_area=CALDB:detector ? 0"
+        assert any("donn?es" in str(v) for v in hdr["HISTORY"])
+    np.testing.assert_array_equal(read_arf(out).specresp, a.specresp)

@@ -205,3 +205,100 @@ def test_truth_names_match_the_fit_model(sim):
         assert lines[name]["norm_whole_detector"] == [0.0] * 4
     d0 = a["apbgd"]["per_detector"]["0"]
     assert d0["norm"] == pytest.approx(0.002353 / 32 * d0["W"])
+
+
+def test_gti_and_badpix_tables_match_the_real_ones(sim):
+    """GTI and BADPIX extensions: the real file's column names, formats, units and limits."""
+    real = shared_path("real", "dummy_evt.evt")
+    with fits.open(real) as r, fits.open(_evt(sim)) as s:
+        for ext in range(2, 7):
+            rc, sc = r[ext].columns, s[ext].columns
+            assert rc.names == sc.names, r[ext].name
+            assert rc.formats == sc.formats, r[ext].name
+            assert rc.units == sc.units, r[ext].name
+            for i in range(1, len(rc.names) + 1):
+                for key in ("TLMIN", "TLMAX", "TNULL"):
+                    if f"{key}{i}" in r[ext].header:
+                        assert s[ext].header[f"{key}{i}"] == r[ext].header[f"{key}{i}"], (ext, key, i)
+            assert s[ext].header.get("EXTVER", 1) == r[ext].header.get("EXTVER", 1)
+
+
+def test_standalone_gti_file_has_the_real_template_layout(sim):
+    """nu<seqid>A01_gti.fits: every keyword and column of the real STDGTI template (B.3)."""
+    real = shared_path("real", "nustar-gen-utils", "usrgti.fits")
+    with fits.open(real) as r, fits.open(sim.event_dir / f"nu{SEQ}A01_gti.fits") as s:
+        assert [h.name for h in s] == [h.name for h in r] == ["PRIMARY", "STDGTI"]
+        for ext in range(2):
+            rk = {k for k in r[ext].header if k not in _SKIP}
+            assert rk - set(s[ext].header) == set(), (ext, sorted(rk - set(s[ext].header)))
+        assert s[1].columns.names == r[1].columns.names
+        assert s[1].columns.formats == r[1].columns.formats
+        assert s[1].columns.units == r[1].columns.units == ["sec", "sec"]
+
+
+def test_det1_file_has_the_documented_layout(sim):
+    """nu<seqid>A_det1.fits as documented in nustar-data-formats.md B.4 (no real one is shipped)."""
+    with fits.open(sim.event_dir / f"nu{SEQ}A_det1.fits") as f:
+        assert [h.name for h in f] == ["PRIMARY", "DET1_REFPOINT"]
+        assert f[0].data is None
+        for key in ("TELESCOP", "OBS_ID", "OBJECT", "RA_OBJ", "DEC_OBJ", "DATE-OBS", "INSTRUME"):
+            assert key in f[0].header, key
+        h = f[1].header
+        assert h["HDUCLAS1"] == "TEMPORALDATA" and h["TIMEPIXR"] == 0
+        cols = f[1].columns
+        assert cols.names == ["TIME", "X_DET1", "Y_DET1"]
+        assert cols.formats == ["1D", "1D", "1D"]
+        assert cols.units == ["s", "pixel", "pixel"]
+        hist = " ".join(str(v) for v in h["HISTORY"])
+        assert "det1xref = 350" in hist and "det1yref = 350" in hist
+        for par in ("optaxisfile", "det1reffile", "attfile", "alignfile", "teldef"):
+            assert f"{par} =" in hist, par
+        t = f[1].data["TIME"]
+        # one row every 0.2 s from TSTART to TSTOP
+        assert t[0] == pytest.approx(h["TSTART"]) and t[-1] == pytest.approx(h["TSTOP"], abs=0.2)
+
+
+def test_truth_has_fit_parameter_names_per_detector(sim):
+    """truth.json carries, per module and detector, the injected values under the names a fit
+    reports (``<source>.<component>.<parameter>``, Parameter.full_name), built from the presets."""
+    from nuskybgd.calib import resolve
+    from nuskybgd.spectral.parameters import Parameter
+
+    truth = json.loads(sim.truth_file.read_text())
+    cal = resolve("A", prefer="builtin")
+    pre = {m["name"].split(":")[-1]: m["components"] for m in cal.presets()["models"]}
+    mt = truth["modules"]["A"]
+    p = Parameter("norm", "", 1.0, 0.01, 0, 0, 1, 1, source="intbgd", component="lorentz_5")
+    for d in range(4):
+        fp = mt["fit_parameters"][str(d)]
+        assert p.full_name in fp
+        assert fp["apbgd.cutoffpl.PhoIndex"] == 1.29 and fp["apbgd.cutoffpl.HighECut"] == 41.13
+        assert fp["intn.bknpower.BreakE"] == pre["intn"]["bknpower"]["A"]["breake"]
+        assert fp["intbgd.lorentz_5.LineE"] == pre["intbgd"]["lorentz_5"]["A"]["linee"]
+        # background-model.md §3.4: apbgd norm = K_CXB/32 · W and fcxb = 1.6455454e-9 · area
+        w = mt["components"]["apbgd"]["per_detector"][str(d)]["W"]
+        assert fp["apbgd.cutoffpl.norm"] == pytest.approx(7.353125e-5 * w, rel=1e-9)
+        area = mt["components"]["fcxb"]["per_detector"][str(d)]["weight_sum_exposure_weighted"]
+        assert fp["fcxb.cutoffpl.norm"] == pytest.approx(1.6455454e-9 * area, rel=1e-6)
+        assert fp["intn.bknpower.norm"] == pytest.approx(
+            pre["intn"]["bknpower"]["A"]["ifactors"][d] / 599.75 * area, rel=1e-9)
+        assert mt["expected_counts"][str(d)]["total_background"] > 0
+    assert mt["component_labels"]["lorentz_5"] == "line_19.65keV"
+
+
+def test_raw_and_det1_positions_agree_with_the_pixel_map(sim):
+    """DET_ID/RAWX/RAWY of every event are the owners of its DET1 pixel in the calibration's
+    pixel map; grades are the screened 0–26 with single-pixel events the most common."""
+    from nuskybgd.calib import resolve
+    from nuskybgd.io.events import read_events
+
+    for m in "AB":
+        ev = read_events(_evt(sim, m))
+        pm = resolve(m, prefer="builtin").pixel_map()
+        y, x = ev["DET1Y"] - 1, ev["DET1X"] - 1
+        np.testing.assert_array_equal(ev["DET_ID"], pm.det[y, x])
+        np.testing.assert_array_equal(ev["RAWX"], pm.rawx[y, x])
+        np.testing.assert_array_equal(ev["RAWY"], pm.rawy[y, x])
+        g = ev["GRADE"]
+        assert g.min() >= 0 and g.max() <= 26
+        assert np.argmax(np.bincount(g)) == 0

@@ -94,8 +94,9 @@ def _exact_cutoffpl(edges, g, b, idx):
 
 def test_cutoffpl_matches_xspec_or_the_exact_integral(xspec_lib):
     """cutoffpl against XSPEC at 1e-5; where XSPEC's own incomplete-gamma evaluation is itself off
-    the exact integral by more than 1e-6 (measured: Γ in (1, 2) with large HighECut), our value
-    must equal the exact integral instead (docs/spectral.md)."""
+    the exact integral by more than 1e-6 (measured: Γ ≈ 1.2–1.5 and Γ ≲ −2.5 with a large
+    HighECut, Γ a hair off an integer ≥ 2; docs/spectral.md), our value must equal the exact
+    integral (scipy quad, independent of our quadrature) instead."""
     rng = np.random.default_rng(5)
     compared = 0
     draws = 30

@@ -74,6 +74,32 @@ def test_cstat_is_xspecs_formula_with_floor():
     assert chi_terms(np.array([4.0, 0.0]), np.array([2.0, 1.0])).sum() == pytest.approx(4 / 4 + 1)
 
 
+def test_chi_uses_grouped_stat_err_and_counts_otherwise(diag):
+    """chi (weight standard): σ² of a group = Σ STAT_ERR² of its channels when the file has the
+    column, else the group's observed counts; the model is summed over the group too."""
+    grouping = np.ones(4096, int)
+    grouping[1::2] = -1                                          # pairs of channels
+    counts = np.full(4096, 5.0)
+    stat_err = np.full(4096, 3.0)
+    pha = Pha(np.arange(4096), counts, 1e3, grouping=grouping, header={"STAT_ERR": stat_err})
+    src = Source("powerlaw", number=1)
+    src.par("powerlaw.norm").set(0.01)
+    for with_err in (True, False):
+        if not with_err:
+            pha = Pha(np.arange(4096), counts, 1e3, grouping=grouping)
+        spec = Spectrum(pha, {1: diag})
+        spec.notice_band(3.0, 150.0)
+        prob = FitProblem([spec], [src], statistic="chi")
+        flux = 1e3 * model_flux("powerlaw", EDGES, PhoIndex=1.0, norm=0.01)
+        mu = (flux[0::2] + flux[1::2])[spec.noticed]                 # model summed per pair
+        var = 2 * 3.0**2 if with_err else 2 * 5.0                     # Σ STAT_ERR² or the counts
+        assert prob.statistic() == pytest.approx(np.sum((10.0 - mu) ** 2 / var), rel=1e-12)
+    # a RATE file (read_pha converts the rates to counts) keeps STAT_ERR in counts/s
+    rate_pha = Pha(np.arange(4096), counts, 1e3, grouping=grouping,
+                   header={"STAT_ERR": stat_err / 1e3, "HDUCLAS3": "RATE"})
+    np.testing.assert_allclose(Spectrum(rate_pha, {1: diag}).stat_err, np.sqrt(2 * 3.0**2), rtol=1e-12)
+
+
 # ----------------------------------------------------------------------------- data semantics
 
 def test_grouping_quality_and_energy_notice(diag):
@@ -114,6 +140,11 @@ def test_arf_applies_by_row_and_length_mismatch_is_refused(diag):
     np.testing.assert_allclose(resp.fold(flux), area * flux)
     with pytest.raises(InputError, match="4000 rows but RMF"):
         Response(rmf, Arf(np.zeros(4000), np.zeros(4000), np.ones(4000)), arf_path="short.arf")
+    short = Response(diagonal_rmf(EDGES[:101]), rmf_path="short.rmf")
+    with pytest.raises(InputError, match="short.rmf has 100 channels but spectrum a.pha has 4096"):
+        Spectrum(empty_pha(), {2: diag}, name="a.pha").set_response(3, short)
+    with pytest.raises(InputError, match="short.rmf has 100 channels"):
+        FitProblem([Spectrum(empty_pha(), {2: short}, name="a.pha")], [Source("powerlaw", number=2)])
     with pytest.raises(ModelError, match="background"):
         Spectrum(empty_pha(), {2: diag}, use_background=True)
 
@@ -164,8 +195,9 @@ def test_bad_parameter_input(diag):
         prob.par("bgd:99")
     with pytest.raises(ModelError, match="no component 'line_99keV'"):
         prob.par("bgd.line_99keV.norm")
-    with pytest.raises(ModelError, match="no source 'nosuch'"):
+    with pytest.raises(ModelError, match="refers to a missing parameter 'nosuch:p1': no source 'nosuch'"):
         prob.link("bgd:3", "2*nosuch:p1")
+    assert prob.par("bgd:3").link is None
     prob.link("bgd:3", "2*bgd:9")
     with pytest.raises(ModelError, match="circular parameter link"):
         prob.link("bgd:9", "bgd:p3")
@@ -177,6 +209,11 @@ def test_bad_parameter_input(diag):
         Source("cutoffpl + nosuchmodel")
     with pytest.raises(ModelError, match="exactly one additive"):
         Source("constant")
+    # nothing noticed: refused instead of a fit to no data with negative dof
+    for spec in prob.spectra:
+        spec.ignore(None, None)
+    with pytest.raises(ModelError, match="no channel of any spectrum is noticed"):
+        prob.fit()
 
 
 # ----------------------------------------------------------------------------- fitting
@@ -202,6 +239,12 @@ def test_fast_path_and_lm_agree_and_report(diag):
     # report content
     text = fast.report()
     assert "cstat" in text and f"{fast.dof} dof" in text and "bgd1.pha" in text and "bgd:9" in text
+    assert f"{fast.iterations} iterations" in text and f"{fast.elapsed:.3f} s" in text
+    assert fast.iterations >= 3 and fast.n_evaluations >= fast.iterations and fast.elapsed > 0
+    free_rows = [r for r in fast.parameters if r.status == "free"]
+    assert [r.id for r in free_rows] == fast.free == ["bgd:3", "bgd:6", "bgd:9", "bgd:13"]
+    assert all(r.error is not None and r.error > 0 for r in free_rows)
+    assert {r.id: r.status for r in fast.parameters}["bgd:16"] == "= 0.8*bgd:p3"
     assert fast.dof == 2 * 3675 - 4
     assert sum(v for _, v, _ in fast.per_spectrum) == pytest.approx(fast.statistic)
 
@@ -255,6 +298,41 @@ def test_conf_profile_brackets_the_best_fit(diag):
     prob.set("bgd:9", hi, frozen=True)
     assert prob.fit().statistic == pytest.approx(res.statistic + 2.706, abs=0.02)
     prob.restore(snap)
+
+
+def test_profile_at_delta_one_matches_the_curvature_error(diag):
+    """On well-determined norms (near-Gaussian likelihood) the Δstat = 1 profile interval and
+    the 1σ curvature error agree: half-width within 3 %, each side within 10 %."""
+    prob = two_spectrum_problem(diag)
+    set_counts(prob, prob.simulate(np.random.default_rng(7)))
+    prob.fit()
+    for key in ("bgd:3", "bgd:6", "bgd:9", "bgd:13"):
+        p = prob.par(key)
+        best, sigma = p.value, p.error
+        lo, hi = prob.conf(key, delta_stat=1.0)[key]
+        assert (hi - lo) / 2 == pytest.approx(sigma, rel=0.03), key
+        assert (best - lo) == pytest.approx(sigma, rel=0.1) and (hi - best) == pytest.approx(sigma, rel=0.1)
+
+
+def test_bootstrap_p_values_are_roughly_uniform_under_the_null(diag):
+    """Data drawn from the model itself: the bootstrap p-values (19 simulations each, so
+    p ∈ {0.05, 0.10, …, 1}) spread over [0, 1] with mean ≈ 0.525."""
+    from nuskybgd.spectral import goodness_of_fit
+
+    prob = two_spectrum_problem(diag)
+    prob.resolve()
+    base = prob.snapshot()
+    rng = np.random.default_rng(5)
+    ps = []
+    for k in range(40):
+        prob.restore(base)
+        set_counts(prob, prob.simulate(rng))
+        prob.fit()
+        ps.append(goodness_of_fit(prob, n_sim=19, seed=100 + k).p_value)
+    ps = np.array(ps)
+    assert 0.40 < ps.mean() < 0.65, ps
+    assert 10 <= np.count_nonzero(ps <= 0.5) <= 30, ps          # Binomial(40, 0.5) ± 3σ
+    assert np.count_nonzero(ps <= 0.25) >= 3, ps                 # small p-values do occur
 
 
 def test_bootstrap_p_value(diag):

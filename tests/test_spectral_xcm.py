@@ -131,6 +131,16 @@ def test_export_import_round_trip(files):
     prob.resolve()
     again.resolve()
     assert again.par("intbgd:12").value == pytest.approx(prob.par("intbgd:12").value) == pytest.approx(6.2e-4)
+    # every link survives: new values for all unlinked parameters propagate identically
+    rng = np.random.default_rng(0)
+    for a, b in zip(prob.parameters, again.parameters, strict=True):
+        if a.link is None:
+            v = a.value * rng.uniform(0.5, 1.5) if a.value else rng.uniform(0.1, 0.9)
+            a.value = b.value = float(np.clip(v, a.hard_min, a.hard_max))
+    prob.resolve()
+    again.resolve()
+    for a, b in zip(prob.parameters, again.parameters, strict=True):
+        assert b.value == pytest.approx(a.value, rel=1e-14, abs=0), a.xspec_id
     for s1, s2 in zip(prob.spectra, again.spectra, strict=True):
         np.testing.assert_array_equal(s1.noticed, s2.noticed)
         assert sorted(s1.responses) == sorted(s2.responses)
@@ -158,6 +168,16 @@ def test_bad_lines_are_quoted_with_their_number(line, match):
             "6.4 -0.05 0 0 1e6 1e6\n0.1 -0.05 0 0 10 20\n1e-3\n")
     with pytest.raises(InputError, match=match):
         parse_xcm(text)
+
+
+@pytest.mark.parametrize("text, chain", [
+    ("model powerlaw\n= p2\n= p1\n", "1 → 2 → 1"),
+    ("model  2:a powerlaw\n= b:p2\n1\nmodel  3:b powerlaw\n1\n= a:p1\n", "a:1 → b:2 → a:1"),
+    ("model powerlaw\n1.7 0.01\n1\nnewpar 1 = p2\nnewpar 2 = 3*p1\n", "1 → 2 → 1"),
+])
+def test_circular_links_are_refused_at_import(text, chain):
+    with pytest.raises(InputError, match=f"x.xcm: circular parameter link {chain}"):
+        parse_xcm(text, "x.xcm")
 
 
 def test_truncated_model_block_is_reported():

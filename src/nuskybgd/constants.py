@@ -6,7 +6,7 @@ CALDB INSTRMAP/PIXPOS headers, nupipeline defaults, and the OGIP response files 
 
 from __future__ import annotations
 
-#: Modules (focal-plane modules) of NuSTAR.
+#: Modules (focal-plane modules) of NuSTAR.  Source: INSTRUME = FPMA/FPMB in every NuSTAR file.
 MODULES: tuple[str, str] = ("A", "B")
 
 #: Detectors per module (CZT hybrids), DET_ID 0..3.  Source: nu_defs.h.
@@ -24,13 +24,14 @@ DET1_PIXEL_MM: float = 0.12096
 #: DET1 sub-pixel angular size in degrees (2.4581 arcsec).  Source: nu_defs.h / INSTRMAP header.
 DET1_PIXEL_DEG: float = 6.828076e-4
 
-#: DET1 sub-pixel angular size in arcsec.
+#: DET1 sub-pixel angular size in arcsec (2.4581″).  Source: derived from DET1_PIXEL_DEG.
 DET1_PIXEL_ARCSEC: float = DET1_PIXEL_DEG * 3600.0
 
-#: Sky pixel size in degrees; nuskybgd assumes sky pixel == DET1 sub-pixel (1:1).
+#: Sky pixel size in degrees; sky pixel == DET1 sub-pixel (1:1).  Source: TCDLT of X/Y in event
+#: files (±6.828076e-4 deg).
 SKY_PIXEL_DEG: float = DET1_PIXEL_DEG
 
-#: Focal length in mm implied by the DET1 pixel size (≈ 10.15 m).
+#: Focal length in mm implied by the DET1 pixel size (≈ 10.15 m).  Source: derived, mm / rad.
 FOCAL_LENGTH_MM: float = DET1_PIXEL_MM / (DET1_PIXEL_DEG * 3.141592653589793 / 180.0)
 
 #: DET1 frame size in sub-pixels (DET1X, DET1Y in 1..360).  Source: event file TLMIN/TLMAX.
@@ -51,7 +52,8 @@ PI_DE_KEV: float = 0.04
 N_PI: int = 4096
 PI_EMAX_KEV: float = PI_E0_KEV + PI_DE_KEV * N_PI  # 165.44 keV
 
-#: The good band of NuSTAR in keV (Pt K edge at 78.4 keV).
+#: The good band of NuSTAR in keV (Pt K edge at 78.4 keV).  Source: the 3–79 keV band of the
+#: NuSTAR mission papers (Harrison et al. 2013, ApJ 770, 103) and of nuskybgd-py fits.
 GOOD_BAND_KEV: tuple[float, float] = (3.0, 79.0)
 
 #: Null sentinels in cleaned event files (TNULL).  Source: real event files.
@@ -59,11 +61,13 @@ TNULL_PI: int = -4095
 TNULL_DET: int = -4095
 TNULL_SKY: int = -1
 
-#: Mission time reference: MET seconds since 2010-01-01T00:00:00 UTC, in TT.
+#: Mission time reference: MET seconds since 2010-01-01T00:00:00 UTC, in TT.  Source: MJDREFI /
+#: MJDREFF keywords of every NuSTAR event file.
 MJDREFI: int = 55197
 MJDREFF: float = 0.00076601852
 
-#: Grades kept by standard screening (inclusive).
+#: Grades kept by standard screening (inclusive).  Source: nuscreen default, DSVAL ``0:26`` of
+#: GRADE in cleaned event files and products.
 GRADE_RANGE: tuple[int, int] = (0, 26)
 
 # ------------------------------------------------------------------------------------------------

@@ -25,6 +25,11 @@ def creator() -> str:
     return f"nuskybgd {__version__}"
 
 
+def _ascii(text: str) -> str:
+    """``text`` with every character FITS headers cannot hold (non-ASCII) replaced by '?'."""
+    return "".join(c if " " <= c <= "~" else "?" for c in str(text))
+
+
 def stamp_header(
     header,
     calibration: str | None = None,
@@ -58,8 +63,8 @@ def stamp_header(
     if calibration is not None:
         header["NSBCALIB"] = (calibration, "calibration source used by nuskybgd")
         if calibration_detail:
-            header["NSBCALDS"] = calibration_detail[:68]
+            header["NSBCALDS"] = _ascii(calibration_detail)[:68]
         if "BUILTIN" in calibration.upper():
             header["COMMENT"] = "Made with " + BUILTIN_WARNING + "."
     for p in inputs:
-        header.add_history(f"nuskybgd input: {p}")
+        header.add_history(_ascii(f"nuskybgd input: {p}"))

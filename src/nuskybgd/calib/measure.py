@@ -51,13 +51,15 @@ def _band(arf: Arf, lo: float, hi: float) -> np.ndarray:
 
 
 def area_agreement(model: Arf, real: Arf, lo: float = 3.0, hi: float = 79.0) -> dict[str, float]:
-    """rms of the relative difference, rms difference / mean real area, max |relative| in band."""
+    """rms of the relative difference, rms difference / mean real area, max |relative|, and the
+    number of rows (of ``n_rows``) off by more than 5 %, all over ``lo``–``hi`` keV."""
     s = _band(real, lo, hi)
     rel = model.specresp[s] / real.specresp[s] - 1.0
     d = model.specresp[s] - real.specresp[s]
     return {"rms_rel": float(np.sqrt(np.mean(rel**2))),
             "rms_over_mean": float(np.sqrt(np.mean(d**2)) / real.specresp[s].mean()),
-            "max_rel": float(np.abs(rel).max())}
+            "max_rel": float(np.abs(rel).max()),
+            "n_off_5pct": int(np.count_nonzero(np.abs(rel) > 0.05)), "n_rows": int(rel.size)}
 
 
 def be_agreement(model: Arf, real: Arf) -> dict[str, float]:

@@ -50,16 +50,16 @@ CALDB_CNAM: dict[str, str] = {
 
 #: What the built-in model of each item is (for status and provenance).
 BUILTIN_DESCRIPTION: dict[str, str] = {
-    "pixel_map": "nominal pinwheel layout of 4×32×32 RAW pixels",
+    "pixel_map": "nominal pinwheel layout, 4×32×32 RAW pixels",
     "active_area": "derived from the pixel map (detector ≥ 0)",
-    "rmf": "Gaussian redistribution, FWHM = sqrt(0.411² + (0.00322 E)²) keV",
-    "detabs": "unit transmission (no detector absorption, as nuskybgd-py's fit)",
+    "rmf": "Gaussian, FWHM = sqrt(0.411² + (0.00322 E)²) keV",
+    "detabs": "unit transmission (as nuskybgd-py's fit)",
     "be_transmission": "exp(−μ_Be ρ t), t = 0.1018 mm, + thin E⁻³ term",
-    "onaxis_arf": "analytic on-axis area (Be × cover × broken power law × edges)",
+    "onaxis_arf": "analytic: Be × cover × broken power law × edges",
     "identity_rmf": "diagonal 4096×4096 matrix",
-    "aperture_image": "geometric aperture-stop solid angle minus optics shadow",
-    "aperture_params": "nuskybgd aperture norm 0.32 and x/y shifts (reference values)",
-    "presets": "project presets (nuskybgd/data/presets.json)",
+    "aperture_image": "geometric aperture-stop solid angle − optics shadow",
+    "aperture_params": "norm 0.32, nuskybgd-py x/y shifts",
+    "presets": "nuskybgd/data/presets.json",
 }
 
 
@@ -84,6 +84,18 @@ def _as_calib_error(exc: NuskybgdError) -> CalibrationError:
 # --------------------------------------------------------------------------------------------
 
 
+def _lookup_det(index: CaldbIndex, cnam: str, module: str, det: int | None,
+                date_obs: str | None) -> CaldbEntry:
+    """CALDB entry of ``cnam`` for detector ``det`` (DETNAM DET<det>), else the module's entry
+    without a detector; ``det=None`` asks for the latter only."""
+    if det is not None:
+        try:
+            return index.lookup(cnam, module, f"DET{det}", date_obs)
+        except CalibrationError:
+            pass
+    return index.lookup(cnam, module, None, date_obs)
+
+
 def _load_instrmap(entry: CaldbEntry) -> np.ndarray:
     from nuskybgd.io.ogip import open_fits
 
@@ -103,20 +115,24 @@ def _load_instrmap(entry: CaldbEntry) -> np.ndarray:
     return np.where(data > 0, 1.0, 0.0)
 
 
+def _detector_table(hdul, extname: str, det: int, by_position: bool = False):
+    """The ``extname`` table of detector ``det`` (DETNAM DET<det>); with ``by_position``, the
+    det-th such table when there are exactly four and none names the detector.  None if absent."""
+    tables = [h for h in hdul[1:] if str(h.header.get("EXTNAME", "")).strip().upper() == extname]
+    hdu = next((h for h in tables if str(h.header.get("DETNAM", "")).strip().upper() == f"DET{det}"),
+               None)
+    if hdu is None and by_position and len(tables) == N_DETECTORS:
+        hdu = tables[det]
+    return hdu
+
+
 def _load_caldb_rmf(index: CaldbIndex, module: str, date_obs: str | None, det: int) -> Rmf:
     from nuskybgd.io.ogip import open_fits, read_rmf
 
-    try:
-        entry = index.lookup("GRPRMF", module, f"DET{det}", date_obs)
-    except CalibrationError:
-        entry = index.lookup("GRPRMF", module, None, date_obs)
+    entry = _lookup_det(index, "GRPRMF", module, det, date_obs)
     try:
         with open_fits(entry.path, "GRPRMF calibration file") as hdul:
-            tables = [h for h in hdul[1:] if str(h.header.get("EXTNAME", "")).strip().upper() == "GRPRMF"]
-            hdu = next((h for h in tables if str(h.header.get("DETNAM", "")).strip().upper() == f"DET{det}"),
-                       None)
-            if hdu is None and len(tables) == N_DETECTORS:
-                hdu = tables[det]
+            hdu = _detector_table(hdul, "GRPRMF", det, by_position=True)
             if hdu is None or "RMFFILE" not in [n.upper() for n in hdu.columns.names]:
                 raise CalibrationError(f"GRPRMF file {entry.path} has no RMFFILE entry for DET{det}; "
                                        "the CALDB file is damaged or not a GRPRMF.")
@@ -135,15 +151,10 @@ def _load_caldb_rmf(index: CaldbIndex, module: str, date_obs: str | None, det: i
 def _load_detabs(index: CaldbIndex, module: str, date_obs: str | None, det: int) -> Arf:
     from nuskybgd.io.ogip import header_to_dict, open_fits
 
-    try:
-        entry = index.lookup("DETABS", module, f"DET{det}", date_obs)
-    except CalibrationError:
-        entry = index.lookup("DETABS", module, None, date_obs)
+    entry = _lookup_det(index, "DETABS", module, det, date_obs)
     try:
         with open_fits(entry.path, "DETABS calibration file") as hdul:
-            tables = [h for h in hdul[1:] if str(h.header.get("EXTNAME", "")).strip().upper() == "DETABS"]
-            hdu = next((h for h in tables if str(h.header.get("DETNAM", "")).strip().upper() == f"DET{det}"),
-                       None)
+            hdu = _detector_table(hdul, "DETABS", det)
             if hdu is None or not {"ENERG_LO", "ENERG_HI", "DETABS"} <= {n.upper() for n in hdu.columns.names}:
                 raise CalibrationError(f"DETABS file {entry.path} has no DETABS table for DET{det}; "
                                        "the CALDB file is damaged or not a DETABS file.")
@@ -292,6 +303,9 @@ class ResolvedCalibration(Calibration):
         CALDB root and auxiliary folder in use.
     warnings : list of str
         One line per built-in item (approximate calibration is never silent).
+    caldb_status, auxil_status : str
+        The CALDB index and the auxiliary folder in use, or in full why none is (the per-item
+        reasons only say so briefly).
     """
 
     def __init__(self, module: str, choices: dict[str, Choice], detail: str) -> None:
@@ -299,6 +313,8 @@ class ResolvedCalibration(Calibration):
         self._choices = choices
         self._cache: dict[tuple, object] = {}
         self.detail = detail
+        self.caldb_status = ""
+        self.auxil_status = ""
         self.source = self._label(ITEMS)
         self.warnings = [
             f"FPM{module} {c.item}: built-in nominal calibration ({c.location}); "
@@ -431,26 +447,29 @@ def resolve(
 
     # CALDB ---------------------------------------------------------------------------------
     index: CaldbIndex | None = None
-    caldb_reason = ""
+    caldb_reason = ""  # short, repeated per item; caldb_status says it in full once
     root = caldb_root(caldb) if CALDB in sources else None
     if CALDB not in sources:
-        caldb_reason = f"CALDB skipped (prefer={prefer})"
+        caldb_reason = caldb_status = f"CALDB skipped (prefer={prefer})"
     elif root is None:
-        caldb_reason = "CALDB not set"
+        caldb_reason = caldb_status = "CALDB not set"
     else:
         try:
             index = CaldbIndex(root)
+            caldb_status = f"CALDB index {index.path}, entries valid on {date_obs or 'today'}"
         except CalibrationError as exc:
             if caldb is not None:
                 raise
-            caldb_reason = str(exc).split(";")[0]
+            caldb_reason, caldb_status = "no usable CALDB index", str(exc).split(";")[0]
     # auxiliary folder ------------------------------------------------------------------------
     aux_dir: Path | None = None
     aux_reason = ""
     if AUXIL in sources:
         aux_dir, aux_reason = find_auxil_dir(auxil)
+        auxil_status = (f"auxiliary folder {aux_dir} ({aux_reason})" if aux_dir is not None
+                        else f"no auxiliary folder: {aux_reason}")
     else:
-        aux_reason = f"auxiliary folder skipped (prefer={prefer})"
+        aux_reason = auxil_status = f"auxiliary folder skipped (prefer={prefer})"
 
     choices: dict[str, Choice] = {}
     for item in ITEMS:
@@ -466,33 +485,28 @@ def resolve(
                 why.append(caldb_reason)
             else:
                 try:
-                    det0 = "DET0" if item in ("rmf", "detabs") else None
-                    try:
-                        entry = index.lookup(cnam, mod, det0, date_obs)
-                    except CalibrationError:
-                        if det0 is None:
-                            raise
-                        entry = index.lookup(cnam, mod, None, date_obs)
+                    det0 = 0 if item in ("rmf", "detabs") else None
+                    entry = _lookup_det(index, cnam, mod, det0, date_obs)
                     if not entry.path.exists():
-                        why.append(f"CALDB file {entry.path} is missing")
+                        why.append(f"CALDB file {entry.path.name} is missing")
                     elif item == "aperture_image" and _aperture_hdu_shape(entry.path) is None:
                         why.append(f"CALDB {cnam} file {entry.path.name} is not a DET1 "
                                    "solid-angle image")
                     else:
                         choice = _caldb_choice(item, entry, index, mod, date_obs)
                 except CalibrationError as exc:
-                    why.append(f"no {cnam} in {index.path}")
+                    why.append(f"no valid {cnam} for FPM{mod} in {index.path.name}")
                     log.debug("%s", exc)
         if choice is None and AUXIL in sources:
             name = AUXIL_FILES.get(item, "").format(m=mod)
             if not name:
                 why.append("not in the auxiliary set")
             elif aux_dir is None:
-                why.append(aux_reason)
+                why.append("no auxiliary folder")
             elif not (aux_dir / name).is_file():
-                why.append(f"{aux_dir / name} is missing")
+                why.append(f"{name} missing from the auxiliary folder")
             else:
-                choice = _auxil_choice(item, aux_dir / name, mod, aux_reason)
+                choice = _auxil_choice(item, aux_dir / name, mod, why)
         if choice is None:
             reason = "; ".join(why) if why else f"prefer={prefer}"
             choice = _builtin_choice(item, mod, reason, choices)
@@ -506,6 +520,7 @@ def resolve(
     if any(c.source == BUILTIN for c in choices.values()):
         detail_parts.append("built-in nominal")
     cal = ResolvedCalibration(mod, choices, ", ".join(detail_parts))
+    cal.caldb_status, cal.auxil_status = caldb_status, auxil_status
     if cal.uses_builtin:
         built = [c.item for c in choices.values() if c.source == BUILTIN]
         log.warning("FPM%s uses built-in nominal (approximate) calibration for: %s — install CALDB "
@@ -515,7 +530,7 @@ def resolve(
 
 def _caldb_choice(item: str, entry: CaldbEntry, index: CaldbIndex, mod: str,
                   date_obs: str | None) -> Choice:
-    reason = f"{entry.cnam} in {index.path.name}, valid from {entry.valid_from}"
+    reason = f"{entry.cnam} valid from {entry.valid_from}"
     if item == "pixel_map":
         from nuskybgd.calib.pixpos import pixel_map_from_pixpos
 
@@ -539,8 +554,8 @@ def _caldb_choice(item: str, entry: CaldbEntry, index: CaldbIndex, mod: str,
     raise AssertionError(item)  # pragma: no cover
 
 
-def _auxil_choice(item: str, path: Path, mod: str, aux_reason: str) -> Choice:
-    reason = f"auxiliary folder ({aux_reason})"
+def _auxil_choice(item: str, path: Path, mod: str, why: list[str]) -> Choice:
+    reason = "; ".join([*why, "in the auxiliary folder"])
     if item == "aperture_image":
         return Choice(item, AUXIL, str(path), reason, lambda: _load_aperture(path))
     if item == "aperture_params":
@@ -567,9 +582,9 @@ def _builtin_choice(item: str, mod: str, reason: str, earlier: dict[str, Choice]
         def derived() -> np.ndarray:
             return (pm.load().det >= 0).astype(np.float64)
 
-        where = pm.location if pm.source != BUILTIN else "built-in layout"
-        return Choice(item, pm.source, f"derived from pixel map ({where})",
-                      reason + "; using detector ≥ 0 of the pixel map", derived)
+        where = pm.location if pm.source != BUILTIN else "pixel map detector ≥ 0 (built-in layout)"
+        return Choice(item, pm.source, where, reason + "; derived from the pixel map (detector ≥ 0)",
+                      derived)
     loaders: dict[str, Callable] = {
         "pixel_map": lambda: builtin.detector_layout(mod),
         "rmf": lambda det: builtin.gaussian_rmf(mod, det),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 SUMMARY = "show calibration sources (status) or download the auxiliary set (fetch)"
 DESCRIPTION = """\
@@ -39,29 +40,40 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _status(args: argparse.Namespace) -> int:
+    from rich import box
     from rich.console import Console
     from rich.table import Table
 
     from nuskybgd.calib.auxil import find_auxil_dir, verify_auxil
-    from nuskybgd.calib.resolve import resolve
+    from nuskybgd.calib.resolve import BUILTIN, resolve
 
     console = Console()
-    mods = [m for m in args.mod.upper().removeprefix("FPM") if m in "AB"] or ["A", "B"]
+    mods = list(dict.fromkeys(m for m in args.mod.upper().removeprefix("FPM") if m in "AB")) \
+        or ["A", "B"]
     colour = {"CALDB": "green", "AUXIL": "cyan", "BUILTIN": "yellow"}
-    any_builtin = False
-    for mod in dict.fromkeys(mods):
-        cal = resolve(mod, date_obs=args.date_obs, caldb=args.caldb, auxil=args.auxil,
-                      prefer=args.prefer)
-        table = Table(title=f"FPM{mod} calibration ({cal.source})", show_lines=False)
-        table.add_column("item")
-        table.add_column("source")
-        table.add_column("file / model", overflow="fold")
-        table.add_column("why", overflow="fold")
-        for it in cal.items():
-            c = colour.get(it.source, "white")
-            table.add_row(it.item, f"[{c}]{it.source}[/{c}]", it.location, it.reason)
-        console.print(table)
-        any_builtin |= cal.uses_builtin
+    cals = {m: resolve(m, date_obs=args.date_obs, caldb=args.caldb, auxil=args.auxil,
+                       prefer=args.prefer) for m in mods}
+    first = cals[mods[0]]
+    # where each source stands, said once (the per-item "why" refers to it briefly)
+    console.print(f"{first.caldb_status}\n{first.auxil_status}", highlight=False)
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("item", no_wrap=True)
+    table.add_column("module", no_wrap=True)
+    table.add_column("source", no_wrap=True)
+    table.add_column("file / model", overflow="fold", ratio=5)
+    table.add_column("why", overflow="fold", ratio=4)
+    for n, item in enumerate(first.items()):
+        rows: dict[tuple[str, str, str], list[str]] = {}
+        for m, cal in cals.items():
+            it = cal.items()[n]
+            # files by name: their folders are the CALDB index / auxiliary folder printed above
+            where = it.location if it.source == BUILTIN else Path(it.location).name
+            rows.setdefault((it.source, where, it.reason), []).append(m)
+        for (source, where, reason), ms in rows.items():
+            c = colour.get(source, "white")
+            table.add_row(item.item, "FPM" + "/".join(ms), f"[{c}]{source}[/{c}]", where, reason)
+    console.print(table)
+    any_builtin = any(c.uses_builtin for c in cals.values())
     if args.verify:
         folder, why = find_auxil_dir(args.auxil)
         if folder is None:
@@ -73,8 +85,6 @@ def _status(args: argparse.Namespace) -> int:
                 "all pinned files verified" if not bad else
                 ", ".join(f"{k} {v}" for k, v in bad.items())))
     if any_builtin:
-        from rich.console import Console
-
         Console(stderr=True).print(
             "[yellow]warning:[/yellow] items marked BUILTIN use nuskybgd's built-in nominal "
             "(approximate) calibration; products will say so. Install CALDB or run "

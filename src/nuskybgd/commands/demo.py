@@ -40,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
         ev = sim_outputs[0].parent
         print(f"demo observation already in {ev} (delete the folder or pass --overwrite to remake it)")
         if not args.no_pipeline:
-            run_steps(demo_steps(ev, DEMO_SEQID))
+            run_steps(demo_steps(ev, DEMO_SEQID, overwrite=args.overwrite))
             print(f"pipeline products are in {ev} and {ev / 'bgd'}")
         return 0
     step = SimulateStep(args.dir, seqid=DEMO_SEQID, exposure=DEMO_EXPOSURE, seed=args.seed,
@@ -51,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"demo observation: {res.values['n_events']} events in {ev}")
     print(f"  truth (injected parameters): {res.values['truth']}")
     if not args.no_pipeline:
-        run_steps(demo_steps(ev, DEMO_SEQID))
+        run_steps(demo_steps(ev, DEMO_SEQID, overwrite=args.overwrite))
         print(f"pipeline products are in {ev} and {ev / 'bgd'}")
     print("the same steps by hand:")
     print(f"  cd {ev}")

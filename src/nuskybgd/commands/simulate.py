@@ -33,10 +33,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--exposure", type=float, default=50e3,
                         help="livetime (EXPOSURE) in s (default %(default)g)")
     parser.add_argument("--seed", type=int, default=1, help="random seed (default %(default)s)")
-    parser.add_argument("--source", choices=("point", "cluster", "none"), default="point",
+    # names are checked by the simulator (one-sentence error), not by argparse choices
+    parser.add_argument("--source", default="point", metavar="{point,cluster,none}",
                         help="astrophysical source at the field centre (default %(default)s)")
-    parser.add_argument("--calibration", choices=("nominal", "auxil", "caldb"), default="nominal",
-                        help="calibration to simulate with (default %(default)s)")
+    parser.add_argument("--calibration", default="nominal", metavar="{nominal,auxil,caldb}",
+                        help="calibration to simulate with; auxil and caldb refuse to fall back "
+                             "to the built-in one (default %(default)s)")
     parser.add_argument("--caldb-tree", dest="caldb_tree", default=None, metavar="DIR",
                         help="also write a CALDB folder (data/nustar/fpm/caldb.indx …) from the "
                              "calibration used")
@@ -44,7 +46,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--solar", action="store_true",
                         help="include the solar soft component (intbgd apec and 3.5/4.5/10.2 keV "
                              "lines; apec needs AtomDB)")
-    parser.add_argument("--convention", choices=("physical", "projbgd"), default="physical",
+    parser.add_argument("--convention", default="physical", metavar="{physical,projbgd}",
                         help="DET1↔sky mapping (default %(default)s)")
     add_overwrite(parser)
 

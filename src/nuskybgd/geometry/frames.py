@@ -141,6 +141,7 @@ def _anchor(
     ref_x: np.ndarray, ref_y: np.ndarray, convention: Convention, quantize_ref: bool
 ) -> tuple[np.ndarray, np.ndarray, float, float]:
     """Sky point (FITS) and DET1 point (FITS) that the convention maps onto each other."""
+    _check_convention(convention)
     rx = np.asarray(ref_x, dtype=float)
     ry = np.asarray(ref_y, dtype=float)
     if convention == "physical":
@@ -151,6 +152,21 @@ def _anchor(
         sx, sy = rx + 0.5, ry + 0.5
     # DET1 idx (347.3, 350.8) <-> sky idx floor(ref): add 1 to both for FITS coordinates
     return sx, sy, PROJBGD_DET1_REF_INDEX[0] + 1.0, PROJBGD_DET1_REF_INDEX[1] + 1.0
+
+
+def _map(
+    px: np.ndarray | float,
+    py: np.ndarray | float,
+    p0: tuple,
+    q0: tuple,
+    pa_pnt: np.ndarray | float,
+    convention: Convention,
+) -> tuple[np.ndarray, np.ndarray]:
+    """``q0 + M·(p − p0)``: one formula for both directions, because M is its own inverse."""
+    m = det1_to_sky_matrix(effective_roll(pa_pnt, convention))
+    dx = np.asarray(px, dtype=float) - p0[0]
+    dy = np.asarray(py, dtype=float) - p0[1]
+    return q0[0] + m[..., 0, 0] * dx + m[..., 0, 1] * dy, q0[1] + m[..., 1, 0] * dx + m[..., 1, 1] * dy
 
 
 def det1_to_sky(
@@ -184,14 +200,8 @@ def det1_to_sky(
     X, Y : ndarray
         Continuous 1-based sky coordinates [sky pixels]; ``np.rint`` gives the pixel number.
     """
-    _check_convention(convention)
     sx, sy, dx0, dy0 = _anchor(ref_x, ref_y, convention, quantize_ref)
-    m = det1_to_sky_matrix(effective_roll(pa_pnt, convention))
-    ddx = np.asarray(det1x, dtype=float) - dx0
-    ddy = np.asarray(det1y, dtype=float) - dy0
-    x = sx + m[..., 0, 0] * ddx + m[..., 0, 1] * ddy
-    y = sy + m[..., 1, 0] * ddx + m[..., 1, 1] * ddy
-    return x, y
+    return _map(det1x, det1y, (dx0, dy0), (sx, sy), pa_pnt, convention)
 
 
 def sky_to_det1(
@@ -208,14 +218,8 @@ def sky_to_det1(
 
     Same parameters and units as :func:`det1_to_sky`, with the roles of the coordinates swapped.
     """
-    _check_convention(convention)
     sx, sy, dx0, dy0 = _anchor(ref_x, ref_y, convention, quantize_ref)
-    m = det1_to_sky_matrix(effective_roll(pa_pnt, convention))
-    ddx = np.asarray(x, dtype=float) - sx
-    ddy = np.asarray(y, dtype=float) - sy
-    u = dx0 + m[..., 0, 0] * ddx + m[..., 0, 1] * ddy
-    v = dy0 + m[..., 1, 0] * ddx + m[..., 1, 1] * ddy
-    return u, v
+    return _map(x, y, (sx, sy), (dx0, dy0), pa_pnt, convention)
 
 
 def det1_index_to_sky_index(

@@ -34,6 +34,7 @@ import numpy as np
 from astropy.io import fits
 
 from nuskybgd.errors import InputError, NuskybgdError
+from nuskybgd.io.events import events_hdu
 from nuskybgd.io.ogip import find_hdu, open_fits
 
 __all__ = ["EventFile", "Observation", "discover", "discover_observation", "summarise_event_file"]
@@ -168,10 +169,7 @@ def summarise_event_file(path: str | Path) -> EventFile:
     """
     p = Path(path)
     with open_fits(p, "event file") as hdul:
-        hdu = find_hdu(hdul, ("EVENTS",), "EVENTS")
-        if hdu is None:
-            raise InputError(
-                f"{p} has no EVENTS extension; give a NuSTAR cleaned event file (*_cl.evt).", p)
+        hdu = events_hdu(hdul, p)
         ev, prim = hdu.header, hdul[0].header
         n_events = int(ev.get("NAXIS2", 0))
         gti_hdu = find_hdu(hdul, ("GTI", "STDGTI"), "GTI")

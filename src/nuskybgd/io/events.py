@@ -46,6 +46,7 @@ __all__ = [
     "Det1Refpoint",
     "Housekeeping",
     "read_events",
+    "events_hdu",
     "read_event_headers",
     "read_gti",
     "read_det1_refpoint",
@@ -396,6 +397,21 @@ def _badpix(hdul: fits.HDUList, path: Path) -> list[BadPixels]:
 # --------------------------------------------------------------------------------------------
 
 
+def events_hdu(hdul: fits.HDUList, path: str | Path) -> fits.BinTableHDU:
+    """The EVENTS extension of an open event file (EXTNAME or HDUCLAS1 ``EVENTS``).
+
+    Raises
+    ------
+    InputError
+        There is none; the message names ``path``.
+    """
+    hdu = find_hdu(hdul, ("EVENTS",), "EVENTS")
+    if hdu is None:
+        raise InputError(
+            f"{path} has no EVENTS extension; give a NuSTAR cleaned event file (*_cl.evt).", path)
+    return hdu
+
+
 def read_event_headers(path: str | Path) -> tuple[fits.Header, fits.Header, int]:
     """Primary header, EVENTS header and the number of events, without reading the events.
 
@@ -406,9 +422,7 @@ def read_event_headers(path: str | Path) -> tuple[fits.Header, fits.Header, int]
     """
     p = Path(path)
     with open_fits(p, "event file") as hdul:
-        hdu = find_hdu(hdul, ("EVENTS",), "EVENTS")
-        if hdu is None:
-            raise InputError(f"{p} has no EVENTS extension; give a NuSTAR cleaned event file (*_cl.evt).", p)
+        hdu = events_hdu(hdul, p)
         return hdul[0].header.copy(), hdu.header.copy(), int(hdu.header.get("NAXIS2", 0))
 
 
@@ -434,9 +448,7 @@ def read_events(path: str | Path, columns: Sequence[str] | str | None = None) ->
     """
     p = Path(path)
     with open_fits(p, "event file") as hdul:
-        hdu = find_hdu(hdul, ("EVENTS",), "EVENTS")
-        if hdu is None:
-            raise InputError(f"{p} has no EVENTS extension; give a NuSTAR cleaned event file (*_cl.evt).", p)
+        hdu = events_hdu(hdul, p)
         available = [n.upper() for n in hdu.columns.names]
         if columns is None:
             wanted = [c for c in STANDARD_COLUMNS if c in available]

@@ -141,8 +141,10 @@ def _gzip_truncated(path: Path) -> bool:
 
 
 def _short(exc: BaseException) -> str:
+    """First sentence of an exception's message, at most ~120 characters, cut at a word."""
     text = " ".join(str(exc).split()) or type(exc).__name__
-    return text[:120]
+    text = text.split(". ")[0].rstrip(".")
+    return text if len(text) <= 120 else text[:120].rsplit(" ", 1)[0] + " …"
 
 
 def find_hdu(

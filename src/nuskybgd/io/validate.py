@@ -31,6 +31,18 @@ def _s(header: fits.Header, key: str) -> str:
     return str(header.get(key, "")).strip().upper()
 
 
+def _class_problems(header: fits.Header, label: str = "", **allowed: tuple[str, ...]) -> list[str]:
+    """Messages for HDUCLASn keywords present in ``header`` with a value not in ``allowed[key]``
+    (an empty string among the allowed values accepts a blank keyword without naming it)."""
+    out = []
+    for key, values in allowed.items():
+        if key in header and _s(header, key) not in values:
+            named = [v for v in values if v]
+            want = f"'{named[0]}'" if len(named) == 1 else ", ".join(named[:-1]) + " or " + named[-1]
+            out.append(f"{label}{key} is {header[key]!r}, expected {want}")
+    return out
+
+
 def _columns(hdu) -> set[str]:
     return {n.upper() for n in hdu.columns.names}
 
@@ -76,12 +88,8 @@ def validate_pha(path: str | Path) -> list[str]:
     missing = [k for k in MANDATORY_PHA_KEYWORDS if k not in h and not (k in as_column and k in cols)]
     if missing:
         problems.append("missing mandatory keyword(s) " + ", ".join(missing))
-    if "HDUCLASS" in h and _s(h, "HDUCLASS") != "OGIP":
-        problems.append(f"HDUCLASS is {h['HDUCLASS']!r}, expected 'OGIP'")
-    if "HDUCLAS1" in h and _s(h, "HDUCLAS1") != "SPECTRUM":
-        problems.append(f"HDUCLAS1 is {h['HDUCLAS1']!r}, expected 'SPECTRUM'")
-    if "HDUCLAS2" in h and _s(h, "HDUCLAS2") not in ("TOTAL", "NET", "BKG", "SRC", ""):
-        problems.append(f"HDUCLAS2 is {h['HDUCLAS2']!r}, expected TOTAL, NET or BKG")
+    problems += _class_problems(h, HDUCLASS=("OGIP",), HDUCLAS1=("SPECTRUM",),
+                                HDUCLAS2=("TOTAL", "NET", "BKG", "SRC", ""))
     if _s(h, "HDUCLAS4") == "TYPE:II":
         problems.append("PHA type II file (only type I is supported)")
     if "CHANNEL" not in cols:
@@ -180,17 +188,10 @@ def validate_rmf(path: str | Path, row_sum_tolerance: float = ROW_SUM_TOLERANCE)
             problems.append(f"{label} lacks mandatory keyword(s) " + ", ".join(missing))
     if "LO_THRES" not in mhdr:
         problems.append("MATRIX lacks LO_THRES")
-    if "HDUCLASS" in mhdr and _s(mhdr, "HDUCLASS") != "OGIP":
-        problems.append(f"MATRIX HDUCLASS is {mhdr['HDUCLASS']!r}, expected 'OGIP'")
-    if "HDUCLAS1" in mhdr and _s(mhdr, "HDUCLAS1") != "RESPONSE":
-        problems.append(f"MATRIX HDUCLAS1 is {mhdr['HDUCLAS1']!r}, expected 'RESPONSE'")
-    if "HDUCLAS2" in mhdr and _s(mhdr, "HDUCLAS2") != "RSP_MATRIX":
-        problems.append(f"MATRIX HDUCLAS2 is {mhdr['HDUCLAS2']!r}, expected 'RSP_MATRIX'")
+    problems += _class_problems(mhdr, "MATRIX ", HDUCLASS=("OGIP",), HDUCLAS1=("RESPONSE",),
+                                HDUCLAS2=("RSP_MATRIX",), HDUCLAS3=("REDIST", "DETECTOR", "FULL", ""))
+    problems += _class_problems(ehdr, "EBOUNDS ", HDUCLAS2=("EBOUNDS",))
     cl3 = _s(mhdr, "HDUCLAS3")
-    if cl3 and cl3 not in ("REDIST", "FULL", "DETECTOR"):
-        problems.append(f"MATRIX HDUCLAS3 is {mhdr['HDUCLAS3']!r}, expected REDIST, DETECTOR or FULL")
-    if "HDUCLAS2" in ehdr and _s(ehdr, "HDUCLAS2") != "EBOUNDS":
-        problems.append(f"EBOUNDS HDUCLAS2 is {ehdr['HDUCLAS2']!r}, expected 'EBOUNDS'")
     miss_m = {"ENERG_LO", "ENERG_HI", "N_GRP", "F_CHAN", "N_CHAN", "MATRIX"} - mcols
     miss_e = {"CHANNEL", "E_MIN", "E_MAX"} - ecols
     if miss_m:
@@ -241,12 +242,8 @@ def validate_arf(path: str | Path, rmf: Rmf | None = None) -> list[str]:
     missing = [k for k in _MANDATORY_ARF if k not in h]
     if missing:
         problems.append("missing mandatory keyword(s) " + ", ".join(missing))
-    if "HDUCLASS" in h and _s(h, "HDUCLASS") != "OGIP":
-        problems.append(f"HDUCLASS is {h['HDUCLASS']!r}, expected 'OGIP'")
-    if "HDUCLAS1" in h and _s(h, "HDUCLAS1") != "RESPONSE":
-        problems.append(f"HDUCLAS1 is {h['HDUCLAS1']!r}, expected 'RESPONSE'")
-    if "HDUCLAS2" in h and _s(h, "HDUCLAS2") != "SPECRESP":
-        problems.append(f"HDUCLAS2 is {h['HDUCLAS2']!r}, expected 'SPECRESP'")
+    problems += _class_problems(h, HDUCLASS=("OGIP",), HDUCLAS1=("RESPONSE",),
+                                HDUCLAS2=("SPECRESP",))
     lack = {"ENERG_LO", "ENERG_HI", "SPECRESP"} - cols
     if lack:
         problems.append("missing column(s) " + ", ".join(sorted(lack)))

@@ -46,13 +46,6 @@ __all__ = [
     "sky_frame_from_header",
 ]
 
-#: Keywords copied from a DET1_REFPOINT header into the aspect histogram (nuskybgd-py's list).
-ASPECT_COPY_KEYS: tuple[str, ...] = (
-    "TELESCOP", "INSTRUME", "OBS_ID", "OBJECT", "TARG_ID", "RA_OBJ", "DEC_OBJ", "RA_NOM",
-    "DEC_NOM", "RA_PNT", "DEC_PNT", "TIMESYS", "MJDREFI", "MJDREFF", "CLOCKAPP", "TSTART",
-    "TSTOP", "DATE-OBS", "DATE-END",
-)
-
 #: Keywords of a counts image that are meaningless in a projbgd product.
 _STALE_KEYS: tuple[str, ...] = ("BUNIT", "TOTCTS", "CHANMIN", "CHANMAX", "CHANTYPE", "E_MIN", "E_MAX",
                                 "HDUCLAS2", "CHECKSUM", "DATASUM")
@@ -441,7 +434,8 @@ class AspectHistStep(Step):
                         "were left out")
         hdr = fits.Header()
         hdr["EXTNAME"] = ("ASPECT_HISTOGRAM", "")
-        for key in ASPECT_COPY_KEYS:
+        # the observation keywords (a superset of nuskybgd-py's list); EXPOSURE is set below
+        for key in OBS_KEYWORDS:
             if key in ref.header:
                 hdr[key] = ref.header[key]
         hdr["X_OFF"] = (int(h.x_off), "0-based sky bin (floor X_DET1) of column 0")

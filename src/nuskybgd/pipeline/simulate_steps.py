@@ -26,8 +26,8 @@ class SimulateStep(Step):
                  overwrite: bool = False, **options) -> None:
         self.outdir = Path(outdir)
         self.seqid = str(seqid)
-        self.exposure = float(exposure)
-        self.seed = int(seed)
+        self.exposure = exposure
+        self.seed = seed
         self.source = source
         self.calibration = calibration
         self.caldb_tree = Path(caldb_tree) if caldb_tree is not None else None
@@ -52,7 +52,7 @@ class SimulateStep(Step):
         rep = reporter or Reporter()
         check_options(self.seqid, self.exposure, self.source,
                       self.options.get("components", ("apbgd",)), self.modules,
-                      self.options.get("convention", "physical"))
+                      self.options.get("convention", "physical"), self.seed, self.calibration)
         rep.log(f"simulating {self.exposure:g} s of FPM{'/'.join(self.modules)} "
                 f"(seqid {self.seqid}, seed {self.seed}, source {self.source}, "
                 f"calibration {self.calibration})")

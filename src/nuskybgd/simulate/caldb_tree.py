@@ -19,8 +19,8 @@ DETABS     ``bcf/detabs/nu<m>detabs20100101v900.fits``                      4 ×
                                                                             calibration's, unity
                                                                             if it has none)
 BEABSPAR   ``bcf/instrument/nuCabsparBe20100101v900.fits`` (INSTRUME FPM)   Be transmission (ATT)
-APERTURE   ``bcf/aperture/nu<m>aperture20100101v900.fits``                  aperture solid angle per
-                                                                            DET1 pixel (deg²)
+APERTURE   ``bcf/aperture/nu<m>aperture20100101v900.fits``                  aperture solid angle (deg²)
+                                                                            on the 576×576 grid
 =========  ===============================================================  ============================
 
 The PIXPOS-like tables reproduce the calibration's DET1 ownership map: each RAW pixel's footprint
@@ -178,8 +178,9 @@ def write_caldb_tree(root: str | Path, cals: dict, overwrite: bool = False, repo
                fits.HDUList([fits.PrimaryHDU(), im]), overwrite, rows,
                _index_row(instr, "INSTRMAP", "data/nustar/fpm/bcf/instrmap",
                           f"nu{m}instrmap{VERSION}.fits", 1, "-", desc="instrument map"))
-        # APERTURE (solid angle per DET1 pixel, deg²) --------------------------------------
-        ap = fits.ImageHDU(np.asarray(cal.aperture_image(), np.float32), name="APERTURE")
+        # APERTURE (solid angle, deg², on the 576×576 ray-trace grid: DET1 idx k at k + 108,
+        # so the nomapbgd shift moves real values in, as with the calibration used) ----------
+        ap = fits.ImageHDU(np.asarray(cal.aperture_image_full(), np.float32), name="APERTURE")
         ap.header["BUNIT"] = "deg**2"
         ap.header["CCNM0001"] = "APERTURE"
         _stamp(ap.header, cal, "APERTURE")
@@ -187,7 +188,7 @@ def write_caldb_tree(root: str | Path, cals: dict, overwrite: bool = False, repo
                fits.HDUList([fits.PrimaryHDU(), ap]), overwrite, rows,
                _index_row(instr, "APERTURE", "data/nustar/fpm/bcf/aperture",
                           f"nu{m}aperture{VERSION}.fits", 1, "-",
-                          desc="aperture solid angle per DET1 pixel (deg2)"))
+                          desc="aperture solid angle, 576x576 grid (deg2)"))
         # BADPIX (CALDB, empty) ------------------------------------------------------------
         bps = [fits.PrimaryHDU()]
         _stamp(bps[0].header, cal, "BADPIX")

@@ -14,14 +14,17 @@ gives byte-identical files.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from astropy.io import fits
 
 from nuskybgd.constants import DET1_PIXEL_ARCSEC, DET1_SIZE, MODULES, SKY_REFPIX, SKY_SIZE
-from nuskybgd.errors import InputError
+from nuskybgd.errors import CalibrationError, InputError
 from nuskybgd.io.atomic import check_writable, write_atomic, write_text_atomic
+from nuskybgd.pipeline.step import Reporter
 from nuskybgd.simulate import model as mdl
 from nuskybgd.simulate import schema
 from nuskybgd.simulate.timeline import draw_times, make_bad_pixels, make_gtis, make_track
@@ -78,7 +81,7 @@ class SimulationResult:
         return out + [self.truth_file]
 
 
-def output_paths(outdir: str | Path, seqid: str, modules=MODULES) -> list[Path]:
+def output_paths(outdir: str | Path, seqid: str, modules: tuple[str, ...] = MODULES) -> list[Path]:
     """The files :func:`simulate_observation` writes (without the optional CALDB tree)."""
     ev = Path(outdir) / seqid / "event_cl"
     out: list[Path] = []
@@ -88,7 +91,7 @@ def output_paths(outdir: str | Path, seqid: str, modules=MODULES) -> list[Path]:
     return out + [Path(outdir) / seqid / "truth.json"]
 
 
-def write_fits_deterministic(path: Path, hdul, when: str, overwrite: bool = False) -> Path:
+def write_fits_deterministic(path: Path, hdul: fits.HDUList, when: str, overwrite: bool = False) -> Path:
     """Write ``hdul`` atomically with CHECKSUM/DATASUM whose comments carry ``when``.
 
     astropy's ``writeto(checksum=True)`` stamps the current time into the checksum comments;
@@ -103,14 +106,27 @@ def write_fits_deterministic(path: Path, hdul, when: str, overwrite: bool = Fals
 
 
 def _resolve_calibration(module: str, calibration: str, date_obs: str):
-    """Calibration of one module from the requested source (nominal | auxil | caldb)."""
+    """Calibration of one module from the requested source (nominal | auxil | caldb).
+
+    Raises
+    ------
+    CalibrationError
+        ``auxil`` or ``caldb`` was asked for but none of its files was found (the simulator
+        does not silently fall back to the built-in calibration).
+    """
     from nuskybgd import calib
 
-    want = {"nominal": "builtin", "builtin": "builtin", "auxil": "auxil", "caldb": "caldb"}.get(
-        calibration.lower())
+    want = CALIBRATION_PREFER.get(str(calibration).lower())
     if want is None:
         raise InputError(f"calibration '{calibration}' is not known; use nominal, auxil or caldb.")
-    return calib.resolve(module, date_obs=date_obs, prefer=want)
+    cal = calib.resolve(module, date_obs=date_obs, prefer=want)
+    if want != "builtin" and want.upper() not in cal.source.upper():
+        status = cal.caldb_status if want == "caldb" else cal.auxil_status
+        fix = ("set $CALDB to a NuSTAR CALDB (e.g. one written with --caldb-tree)" if want == "caldb"
+               else "set $NUSKYBGD_AUXIL to the nuskybgd auxil folder or run 'nuskybgd calib fetch'")
+        raise CalibrationError(f"--calibration {calibration} was asked for but nothing was found "
+                               f"for FPM{module} ({status}); {fix}, or use --calibration nominal.")
+    return cal
 
 
 def _sky_wcs(ra0: float, dec0: float):
@@ -124,8 +140,15 @@ def _sky_wcs(ra0: float, dec0: float):
     return w
 
 
-def check_options(seqid: str, exposure: float, source: str, components, modules,
-                  convention: str) -> tuple[str, ...]:
+#: Accepted ``calibration`` names → the ``prefer`` of :func:`nuskybgd.calib.resolve`.
+CALIBRATION_PREFER = {"nominal": "builtin", "builtin": "builtin", "auxil": "auxil",
+                      "caldb": "caldb"}
+
+
+def check_options(seqid: str, exposure: float, source: str, components: tuple[str, ...],
+                  modules: tuple[str, ...],
+                  convention: str, seed: int = 1, calibration: str = "nominal"
+                  ) -> tuple[str, ...]:
     """Validate simulation options; return the normalised module tuple.
 
     Raises
@@ -136,8 +159,16 @@ def check_options(seqid: str, exposure: float, source: str, components, modules,
     if not (seqid.isdigit() and len(seqid) == 11):
         raise InputError(f"seqid '{seqid}' is not an 11-digit NuSTAR observation ID; "
                          "give e.g. --seqid 90000000002.")
-    if not exposure or exposure <= 0 or exposure > 5e6:
+    try:
+        exposure = float(exposure)
+    except (TypeError, ValueError):
+        exposure = float("nan")
+    if not (math.isfinite(exposure) and 1.0 <= exposure <= 5e6):
         raise InputError(f"exposure {exposure} s is out of range; give a livetime between 1 and 5e6 s.")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise InputError(f"seed {seed!r} is not a non-negative integer; give e.g. --seed 1.")
+    if str(calibration).lower() not in CALIBRATION_PREFER:
+        raise InputError(f"calibration '{calibration}' is not known; use nominal, auxil or caldb.")
     if source not in ("point", "cluster", "none"):
         raise InputError(f"source '{source}' is not known; use point, cluster or none.")
     bad = [c for c in components if c not in ALL_COMPONENTS]
@@ -168,7 +199,7 @@ def simulate_observation(
     pointing: tuple[float, float] = DEFAULT_POINTING,
     convention: str = "physical",
     overwrite: bool = False,
-    reporter=None,
+    reporter: Reporter | None = None,
 ) -> SimulationResult:
     """Simulate a NuSTAR observation from the nuskybgd background model plus a source.
 
@@ -219,12 +250,18 @@ def simulate_observation(
 
     rep = reporter if reporter is not None else Silent()
     seqid = str(seqid)
-    modules = check_options(seqid, exposure, source, components, modules, convention)
+    modules = check_options(seqid, exposure, source, components, modules, convention, seed,
+                            calibration)
     outdir = Path(outdir)
     targets = output_paths(outdir, seqid, modules)
+    if caldb_tree is not None:
+        targets.append(Path(caldb_tree) / "data" / "nustar" / "fpm" / "caldb.indx")
     for p in targets:
         if p.exists() and not overwrite:
             check_writable(p, overwrite)
+    date_obs = schema.met_to_isot(DEFAULT_TSTART)
+    # every calibration is resolved (and refused if missing) before anything is written
+    cals = {m: _resolve_calibration(m, calibration, date_obs) for m in modules}
     event_dir = outdir / seqid / "event_cl"
     event_dir.mkdir(parents=True, exist_ok=True)
 
@@ -238,7 +275,7 @@ def simulate_observation(
     gti = make_gtis(rng_obs, tstart, ontime)
     tstop = float(gti[-1, 1] + rng_obs.uniform(60.0, 200.0))
     settle = float(tstart + 0.5 * (gti[0, 0] - tstart))
-    date_obs, date_end = schema.met_to_isot(tstart), schema.met_to_isot(tstop)
+    date_end = schema.met_to_isot(tstop)
     src_params = dict(DEFAULT_SOURCE.get(source, {}))
     src_params.update(source_params or {})
     ra0, dec0 = map(float, pointing)
@@ -273,11 +310,9 @@ def simulate_observation(
     result = SimulationResult(outdir=outdir, seqid=seqid, event_dir=event_dir,
                               truth_file=outdir / seqid / "truth.json")
     cal_labels = []
-    cals = {}
     for k, m in enumerate(modules):
         rep.progress(k / max(len(modules), 1), f"simulating FPM{m}")
-        cal = _resolve_calibration(m, calibration, date_obs)
-        cals[m] = cal
+        cal = cals[m]
         cal_labels.append(cal.source)
         mres = _simulate_module(
             m, cal, rng_by_module[m], rep, seqid=seqid, gti=gti, tstart=tstart, tstop=tstop,
@@ -431,6 +466,11 @@ def _simulate_module(m: str, cal, rng: np.random.Generator, rep, *, seqid, gti, 
         mtruth["expected_counts"][str(d)]["total_background"] = float(
             sum(mtruth["expected_counts"][str(d)][nm] for nm in BACKGROUND_COMPONENTS))
 
+    mtruth["fit_parameters"] = {str(d): fit_parameters(mtruth["components"], d) for d in range(4)}
+    mtruth["component_labels"] = {
+        nm: f"line_{p['LineE']:.2f}keV"
+        for nm, p in mtruth["components"]["intbgd"]["components"].items() if "LineE" in p}
+
     # --- event columns -----------------------------------------------------------------------
     cols = schema.empty_event_columns(n)
     y0, x0 = np.divmod(pix, DET1_SIZE)
@@ -505,6 +545,37 @@ def _simulate_module(m: str, cal, rng: np.random.Generator, rep, *, seqid, gti, 
         "active_pixels": {str(d): int(np.count_nonzero(det_map == d)) for d in range(4)},
     })
     return ModuleResult(m, evt, gtif, d1f, n, mtruth)
+
+
+def fit_parameters(components: dict, det: int) -> dict[str, float]:
+    """Injected parameters of a region covering detector ``det``, named as the fit reports them.
+
+    Names are ``<source>.<XSPEC component>.<parameter>`` (``apbgd.cutoffpl.norm``,
+    ``intbgd.lorentz_5.norm``, ``intn.bknpower.norm``), the ``Parameter.full_name`` of
+    :mod:`nuskybgd.spectral.parameters`.  Norms are for the whole (exposure-weighted, bad-pixel
+    screened) active area of the detector: cutoffpl and bknpower in ph keV⁻¹ cm⁻² s⁻¹ at 1 keV,
+    lorentz/apec in their XSPEC units; energies in keV.
+
+    Parameters
+    ----------
+    components : dict
+        ``truth["modules"][m]["components"]`` as built by :func:`simulate_observation`.
+    det : int
+        Detector 0–3.
+    """
+    out: dict[str, float] = {}
+    for src, model in (("apbgd", "cutoffpl"), ("fcxb", "cutoffpl"), ("intn", "bknpower")):
+        c = components[src]
+        for k, v in c["parameters"].items():
+            out[f"{src}.{model}.{k}"] = float(v)
+        out[f"{src}.{model}.norm"] = float(c["per_detector"][str(det)]["norm"])
+    ib = components["intbgd"]
+    for nm, p in ib["components"].items():
+        for k, v in p.items():
+            if k != "norm_whole_detector":
+                out[f"intbgd.{nm}.{k}"] = float(v)
+        out[f"intbgd.{nm}.norm"] = float(ib["per_detector"][str(det)]["norms"][nm])
+    return out
 
 
 def _draw_source(rng, cal, m, source, src_params, gti, live, track, pa_pnt, src_xy, det_map,

@@ -22,8 +22,9 @@ channel per second per unit weight).  The normalisations follow ``reference/back
     identity (diag) RMF, i.e. counts in channel c = the integral over the channel's energies.
 
 Source: ``point`` — a King-profile PSF, surface brightness ∝ (1 + (r/r_c)²)^−1.5 with
-r_c = 16.74″, i.e. half-power diameter 58″ (encircled fraction 1 − (1 + (r/r_c)²)^−½), truncated
-at 10′; ``cluster`` — a β-model (β = 2/3, core radius 60″, truncated at 8′) convolved with the
+r_c ≈ 17.4″ chosen so that the profile truncated at 10′ has a half-power diameter of 58″
+(encircled fraction (1 − (1 + (r/r_c)²)^−½) / (1 − (1 + (600″/r_c)²)^−½));
+``cluster`` — a β-model (β = 2/3, core radius 60″, truncated at 8′) convolved with the
 same PSF.  Both have an absorbed-free power law (``powerlaw``, Γ and norm in ph keV⁻¹ cm⁻² s⁻¹
 at 1 keV) seen through the on-axis ARF (no vignetting) and the RMF of the detector each photon
 lands on.
@@ -52,11 +53,28 @@ INTBGD_NAMES = ["apec", "lorentz"] + [f"lorentz_{j}" for j in range(3, 31)]
 #: Components zeroed unless the solar soft component is requested (walkthrough: intbgd:4,7,10,13).
 SOLAR_NAMES = ("apec", "lorentz", "lorentz_3", "lorentz_4")
 
-#: PSF model (King profile) core radius in arcsec; gives a 58″ half-power diameter.
+#: PSF model (King profile): half-power diameter of the profile as drawn (truncated), arcsec.
 PSF_HPD_ARCSEC = 58.0
 PSF_INDEX = 1.5  # surface brightness ∝ (1 + (r/rc)²)^-PSF_INDEX
-PSF_RC_ARCSEC = (PSF_HPD_ARCSEC / 2.0) / np.sqrt(0.5 ** (1.0 / (1.0 - PSF_INDEX)) - 1.0)
 PSF_RMAX_ARCSEC = 600.0
+
+
+def _king_rc_for_hpd(hpd_arcsec: float, index: float, rmax_arcsec: float) -> float:
+    """Core radius (arcsec) giving a King profile truncated at ``rmax`` the half-power diameter.
+
+    Encircled fraction of the truncated profile: (1 − t(r)) / (1 − t(rmax)), t = (1 + (r/rc)²)^(1−index).
+    """
+    from scipy.optimize import brentq
+
+    def excess(rc: float) -> float:
+        t = (1.0 + (np.array([hpd_arcsec / 2.0, rmax_arcsec]) / rc) ** 2) ** (1.0 - index)
+        return (1.0 - t[0]) / (1.0 - t[1]) - 0.5
+
+    return float(brentq(excess, 1e-3 * hpd_arcsec, hpd_arcsec))
+
+
+#: King core radius (arcsec) for which the truncated profile has HPD = PSF_HPD_ARCSEC (≈17.4″).
+PSF_RC_ARCSEC = _king_rc_for_hpd(PSF_HPD_ARCSEC, PSF_INDEX, PSF_RMAX_ARCSEC)
 #: β-model cluster: core radius (arcsec), β, truncation radius (arcsec).
 CLUSTER_RC_ARCSEC = 60.0
 CLUSTER_BETA = 2.0 / 3.0
@@ -153,10 +171,8 @@ def background_components(cal: Calibration, module: str, det_map: np.ndarray, *,
     g, ec = float(ap["phoindex"]), float(ap["highecut"])
     s = scale.get("apbgd", 1.0)
     unit = _flux("cutoffpl", edges, PhoIndex=g, HighECut=ec, norm=1.0)
-    if hasattr(cal, "aperture_image_full"):  # 576×576 grid: shift before the crop, as projbgd
-        a_img = aperture_counts_image(cal.aperture_image_full(), module, offset=108)
-    else:
-        a_img = aperture_counts_image(cal.aperture_image(), module, offset=0)
+    # 576×576 grid: shift before the crop, as projbgd does
+    a_img = aperture_counts_image(cal.aperture_image_full(), module, offset=108)
     norm_per_w = s * K_CXB / APBGD_DIVISOR
     rate = {d: norm_per_w * fold(unit * be, rmfs[d]) for d in range(4)}
     comps.append(BackgroundComponent(

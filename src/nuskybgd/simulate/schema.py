@@ -175,6 +175,7 @@ def _apply(header: fits.Header, cards: list) -> None:
 
 def _sim_comment(header: fits.Header, meta: ObsMeta) -> None:
     header["NSBSIM"] = (True, "synthetic data made by nuskybgd simulate")
+    header["NSBTASK"] = ("simulate", "nuskybgd task that made this file")
     header["NSBCALIB"] = (meta.calib_label, "calibration used to simulate")
     if meta.calib_detail:
         detail = meta.calib_detail[:68]
@@ -441,7 +442,11 @@ def gti_file(meta: ObsMeta, gti: np.ndarray) -> fits.HDUList:
                ("MJDREFI", MJDREFI, "MJD reference day"),
                ("MJDREFF", MJDREFF, "MJD reference (fraction of day)")])
     _sim_comment(h, meta)
-    return fits.HDUList([prim, gti_hdu(meta, gti, extname="STDGTI", unit="sec")])
+    ext = gti_hdu(meta, gti, extname="STDGTI", unit="sec")
+    _apply(ext.header, [("TIMEZERO", 0.0, "Time Zero"),
+                        ("PREFR", 0.0, "Fraction of sample before the time stamp"),
+                        ("POSTFR", 1.0, "Fraction of sample after the time stamp")])
+    return fits.HDUList([prim, ext])
 
 
 def det1_file(meta: ObsMeta, time: np.ndarray, x_det1: np.ndarray, y_det1: np.ndarray) -> fits.HDUList:
@@ -466,5 +471,7 @@ def det1_file(meta: ObsMeta, time: np.ndarray, x_det1: np.ndarray, y_det1: np.nd
     h.add_history("nuskypos parameters (simulated): det1xref = 350")
     h.add_history("nuskypos parameters (simulated): det1yref = 350")
     h.add_history("nuskypos parameters (simulated): aberration = no")
+    for par in ("optaxisfile", "det1reffile", "attfile", "alignfile", "teldef"):
+        h.add_history(f"nuskypos parameters (simulated): {par} = NONE (synthetic mast track)")
     _sim_comment(h, meta)
     return fits.HDUList([prim, hdu])

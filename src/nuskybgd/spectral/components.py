@@ -9,7 +9,8 @@ Conventions (checked against XSPEC 12.15's ``libXSFunctions`` in ``tests/test_sp
 
 * ``powerlaw``  A(E) = K E^-Γ, analytic bin integral (``ln`` form when |1-Γ| < 1e-10).
 * ``cutoffpl``  A(E) = K E^-Γ exp(-E/β); K at 1 keV *without* the exponential.  Gauss–Legendre
-  quadrature (8 nodes) on sub-intervals small enough that the result is exact to ~1e-7.
+  quadrature (8 nodes) on sub-intervals small enough that the result is exact to ~1e-14
+  (checked against scipy quad; XSPEC's own integral is less exact for some parameters).
 * ``bknpower``  K E^-Γ1 below BreakE, K E_b^(Γ2-Γ1) E^-Γ2 above; a bin holding E_b is split.
 * ``lorentz``   Width is the FWHM; norm is the total photons over E > 0 (current XSPEC
   convention); exact arctan integral; XSPEC's ``LINECRITLEVEL`` (1e-6) tail dumping is copied.

@@ -88,7 +88,10 @@ class Spectrum:
         stat_err = pha.header.get("STAT_ERR") if isinstance(pha.header, dict) else None
         self.stat_err = None
         if isinstance(stat_err, np.ndarray) and stat_err.size == n:
-            self.stat_err = np.sqrt(self.grouping_matrix @ (np.asarray(stat_err, float) ** 2))
+            err = np.asarray(stat_err, float)
+            if str(pha.header.get("HDUCLAS3", "")).strip().upper() == "RATE":
+                err = err * self.exposure          # a RATE file's STAT_ERR is in counts/s
+            self.stat_err = np.sqrt(self.grouping_matrix @ (err ** 2))
         quality = None if pha.quality is None else np.asarray(pha.quality).astype(int)
         good = np.ones(self.n_groups, bool)
         if quality is not None and quality.size == n:

@@ -114,6 +114,54 @@ class FitResult:
         return self.report()
 
 
+def _levenberg_marquardt(x0: np.ndarray, lo: np.ndarray, hi: np.ndarray, model, statistic, derivs,
+                         maxit: int, crit: float) -> tuple[np.ndarray, list[np.ndarray], int, bool]:
+    """Bounded Levenberg–Marquardt (Fisher scoring) with an active set for the limits.
+
+    ``model(x)`` gives the model counts per spectrum, ``statistic(mus)`` the statistic and
+    ``derivs(x, mus)`` its gradient and curvature.  A parameter at a limit whose gradient
+    points outward is held for the step; damping λ × 10 on rejection, λ / 10 on acceptance;
+    stops when the statistic improves by less than ``crit`` after more than 2 iterations, when
+    no downhill step exists (λ > 1e12) or after ``maxit`` iterations.
+
+    Returns the parameters, their model counts, the iterations and whether it converged.
+    """
+    x = x0
+    mus = model(x)
+    stat = statistic(mus)
+    lam = 1e-3
+    it = 0
+    while it < maxit:
+        it += 1
+        g, h = derivs(x, mus)
+        fr = ~(((x <= lo) & (g > 0)) | ((x >= hi) & (g < 0)))
+        if not fr.any():
+            return x, mus, it, True
+        hf = h[np.ix_(fr, fr)]
+        dg = np.diag(hf).copy()
+        while lam <= 1e12:
+            try:
+                step = np.linalg.solve(hf + lam * np.diag(dg + 1e-30), -g[fr])
+            except np.linalg.LinAlgError:
+                lam *= 10
+                continue
+            xn = x.copy()
+            xn[fr] = np.clip(x[fr] + step, lo[fr], hi[fr])
+            mn = model(xn)
+            sn = statistic(mn)
+            if sn <= stat:
+                break
+            lam *= 10
+        else:
+            return x, mus, it, True        # no downhill step exists at this precision
+        dstat = stat - sn
+        x, mus, stat = xn, mn, sn
+        lam = max(lam / 10, 1e-9)
+        if dstat < crit and it > 2:
+            return x, mus, it, True
+    return x, mus, it, False
+
+
 # ----------------------------------------------------------------------------- problem
 
 class FitProblem:
@@ -196,10 +244,7 @@ class FitProblem:
     def link(self, key: str | int | Parameter, expression: str) -> Parameter:
         """Link a parameter: ``link("apbgd:6", "1.118*apbgd:3")`` (XSPEC ``newpar 6 = …``)."""
         p = self.par(key)
-        src = self.source(p.source) if p.source else self.source(1)
         expr = parse_link(expression)
-        for ref in expr.refs:
-            self.par(ref, context=src)          # raises for a missing parameter
         old = p.link
         p.link = expr
         try:
@@ -471,24 +516,17 @@ class FitProblem:
                 a = self._affine(p, memo)
                 if a is None or a[1] is not None:
                     return None
-            c = 1.0
-            fp = None
-            for p in coef:
-                a = self._affine(p, memo)
-                if a is None:
-                    return None
-                c *= a[0]
-                if a[1] is not None:
-                    if fp is not None:
-                        return None
-                    fp = a[1]
+            term = self._coefficient(coef, memo)
+            if term is None or len(term[1]) > 1:
+                return None
+            c, fps = term
             if c == 0.0:
                 continue
             t = self._template(si, spec, src, ti, add, muls, params)[spec.noticed]
-            if fp is None:
+            if not fps:
                 offsets[si] += c * t
             else:
-                j = findex[id(fp)]
+                j = findex[id(fps[0])]
                 if j in blocks[si]:
                     blocks[si][j] += c * t
                 else:
@@ -524,6 +562,9 @@ class FitProblem:
                              "or linked non-proportionally); use method='lm'.")
         if not self.free_parameters():
             raise ModelError("every parameter is frozen or linked; thaw at least one to fit.")
+        if self.n_bins == 0:
+            raise ModelError("no channel of any spectrum is noticed; notice an energy range "
+                             "(e.g. notice_band(3.0, 150.0)) before fitting.")
         if system is not None:
             free, blocks = system
             x, it, conv, cov = self._fit_linear(free, blocks, maxit, crit)
@@ -561,72 +602,48 @@ class FitProblem:
         """Fisher-scoring LM on μ = X·p + μ0 with an active set for the limits."""
         n = len(free)
         lo, hi = self._bounds(free)
-        p = np.clip(np.array([q.value for q in free], float), lo, hi)
-        obs = [self._observed(i) for i in range(len(self.spectra))]
-        errs = [self._stat_err(i) for i in range(len(self.spectra))]
-        stat_name = self.statistic_name
+        obs, errs = self._fit_data()
 
         def mus_of(x: np.ndarray) -> list[np.ndarray]:
             self.n_evaluations += 1
             return [a @ x[cols] + off for cols, a, off in blocks]
 
-        def stat_of(mus) -> float:
-            return float(sum(statistic_terms(stat_name, s, m, e).sum() for s, m, e in zip(obs, mus, errs, strict=False)))
+        def derivs(_x: np.ndarray, mus) -> tuple[np.ndarray, np.ndarray]:
+            return self._gradient_curvature(n, [(cols, a) for cols, a, _ in blocks], obs, mus, errs)
 
-        def derivs(mus) -> tuple[np.ndarray, np.ndarray]:
-            g = np.zeros(n)
-            h = np.zeros((n, n))
-            for (cols, a, _), s, m, e in zip(blocks, obs, mus, errs, strict=False):
-                if not cols.size:
-                    continue
-                d1, d2 = gradient_weights(stat_name, s, m, e)
-                g[cols] += a.T @ d1
-                b = a * np.sqrt(d2)[:, None]          # BᵀB is a symmetric rank-k update (fast, stable)
-                h[np.ix_(cols, cols)] += 2.0 * (b.T @ b)
-            return g, h
+        p0 = np.clip(np.array([q.value for q in free], float), lo, hi)
+        p, mus, it, converged = _levenberg_marquardt(
+            p0, lo, hi, mus_of, lambda mus: self._stat_total(obs, mus, errs), derivs, maxit, crit)
+        g, h = derivs(p, mus)
+        return p, it, converged, self._covariance(h, p, lo, hi, g)
 
-        mus = mus_of(p)
-        stat = stat_of(mus)
-        lam = 1e-3
-        it = 0
-        converged = False
-        while it < maxit:
-            it += 1
-            g, h = derivs(mus)
-            fixed = ((p <= lo) & (g > 0)) | ((p >= hi) & (g < 0))
-            fr = ~fixed
-            if not fr.any():
-                converged = True
-                break
-            hf = h[np.ix_(fr, fr)]
-            dg = np.diag(hf).copy()
-            accepted = False
-            while lam <= 1e12:
-                try:
-                    step = np.linalg.solve(hf + lam * np.diag(dg + 1e-30), -g[fr])
-                except np.linalg.LinAlgError:
-                    lam *= 10
-                    continue
-                pn = p.copy()
-                pn[fr] = np.clip(p[fr] + step, lo[fr], hi[fr])
-                mn = mus_of(pn)
-                sn = stat_of(mn)
-                if sn <= stat:
-                    accepted = True
-                    break
-                lam *= 10
-            if not accepted:
-                converged = True        # no downhill step exists at this precision
-                break
-            dstat = stat - sn
-            p, mus, stat = pn, mn, sn
-            lam = max(lam / 10, 1e-9)
-            if dstat < crit and it > 2:
-                converged = True
-                break
-        g, h = derivs(mus)
-        cov = self._covariance(h, p, lo, hi, g)
-        return p, it, converged, cov
+    def _fit_data(self) -> tuple[list[np.ndarray], list[np.ndarray | None]]:
+        """Observed counts and STAT_ERR of the noticed groups of every spectrum."""
+        n_spec = len(self.spectra)
+        return [self._observed(i) for i in range(n_spec)], [self._stat_err(i) for i in range(n_spec)]
+
+    def _stat_total(self, obs, mus, errs) -> float:
+        """The statistic summed over spectra for model counts ``mus``."""
+        return float(sum(statistic_terms(self.statistic_name, s, m, e).sum()
+                         for s, m, e in zip(obs, mus, errs, strict=True)))
+
+    def _gradient_curvature(self, n: int, jacobians, obs, mus, errs) -> tuple[np.ndarray, np.ndarray]:
+        """XSPEC-style gradient ``Jᵀ·d1`` and curvature ``2·Jᵀ diag(d2) J`` of the statistic.
+
+        ``jacobians`` holds, per spectrum, ``(cols, J)``: the derivatives of its model counts with
+        respect to the free parameters ``cols`` (``None``: all ``n``).
+        """
+        g = np.zeros(n)
+        h = np.zeros((n, n))
+        for (cols, jac), s, m, e in zip(jacobians, obs, mus, errs, strict=True):
+            if cols is not None and not cols.size:
+                continue
+            idx = np.arange(n) if cols is None else cols
+            d1, d2 = gradient_weights(self.statistic_name, s, m, e)
+            g[idx] += jac.T @ d1
+            b = jac * np.sqrt(d2)[:, None]          # BᵀB is a symmetric rank-k update (fast, stable)
+            h[np.ix_(idx, idx)] += 2.0 * (b.T @ b)
+        return g, h
 
     @staticmethod
     def _covariance(h: np.ndarray, p: np.ndarray, lo: np.ndarray, hi: np.ndarray,
@@ -650,21 +667,15 @@ class FitProblem:
         model is not linear in, exact template columns for the others."""
         lo, hi = self._bounds(free)
         n = len(free)
-        x = np.clip(np.array([q.value for q in free], float), lo, hi)
         hard_hi = np.array([q.hard_max for q in free])
         n_spec = len(self.spectra)
-        obs = [self._observed(i) for i in range(n_spec)]
-        errs = [self._stat_err(i) for i in range(n_spec)]
+        obs, errs = self._fit_data()
 
         def mus_at(v: np.ndarray) -> list[np.ndarray]:
             for q, val in zip(free, v, strict=False):
                 q.value = float(val)
             self.resolve()
             return self._all_mu()
-
-        def stat_of(mus) -> float:
-            return float(sum(statistic_terms(self.statistic_name, s, m, e).sum()
-                             for s, m, e in zip(obs, mus, errs, strict=False)))
 
         index = {id(q): j for j, q in enumerate(free)}
         analytic = self._analytic_parameters(free)
@@ -682,77 +693,42 @@ class FitProblem:
                 mj = mus_at(vv)
                 for k in range(n_spec):
                     jac[k][:, j] = (mj[k] - mus[k]) / h
-            mus_at(v)
+            mus_at(v)                    # leaves the parameters at v
             if analytic.any():
                 # the model is linear in these (norms, constant factors): dμ/dp = c × template
                 memo: dict = {}
                 for si, spec, src, ti, add, muls, params in self._terms():
-                    _shape, coef = self._split_term(add, muls, params)
-                    c, fp = 1.0, None
-                    for q in coef:
-                        a = self._affine(q, memo)
-                        c *= a[0]
-                        if a[1] is not None:
-                            fp = a[1]
-                    if fp is not None and analytic[index[id(fp)]] and c != 0.0:
+                    term = self._coefficient(self._split_term(add, muls, params)[1], memo)
+                    if term is None:
+                        continue
+                    c, fps = term
+                    if len(fps) == 1 and analytic[index[id(fps[0])]] and c != 0.0:
                         t = self._template(si, spec, src, ti, add, muls, params)[spec.noticed]
-                        jac[si][:, index[id(fp)]] += c * t
+                        jac[si][:, index[id(fps[0])]] += c * t
             return jac
 
-        def derivs(mus, jac):
-            g = np.zeros(n)
-            hm = np.zeros((n, n))
-            for s, m, e, jk in zip(obs, mus, errs, jac, strict=False):
-                d1, d2 = gradient_weights(self.statistic_name, s, m, e)
-                g += jk.T @ d1
-                b = jk * np.sqrt(d2)[:, None]
-                hm += 2.0 * (b.T @ b)
-            return g, hm
+        def derivs(v: np.ndarray, mus) -> tuple[np.ndarray, np.ndarray]:
+            return self._gradient_curvature(n, [(None, j) for j in jacobian(v, mus)], obs, mus, errs)
 
-        mus = mus_at(x)
-        stat = stat_of(mus)
-        lam = 1e-3
-        it = 0
-        converged = False
-        while it < maxit:
-            it += 1
-            jac = jacobian(x, mus)
-            g, hm = derivs(mus, jac)
-            fixed = ((x <= lo) & (g > 0)) | ((x >= hi) & (g < 0))
-            fr = ~fixed
-            if not fr.any():
-                converged = True
-                break
-            hf = hm[np.ix_(fr, fr)]
-            dg = np.diag(hf).copy()
-            accepted = False
-            while lam <= 1e12:
-                try:
-                    step = np.linalg.solve(hf + lam * np.diag(dg + 1e-30), -g[fr])
-                except np.linalg.LinAlgError:
-                    lam *= 10
-                    continue
-                xn = x.copy()
-                xn[fr] = np.clip(x[fr] + step, lo[fr], hi[fr])
-                mn = mus_at(xn)
-                sn = stat_of(mn)
-                if sn <= stat:
-                    accepted = True
-                    break
-                lam *= 10
-            if not accepted:
-                mus = mus_at(x)
-                converged = True
-                break
-            dstat = stat - sn
-            x, mus, stat = xn, mn, sn
-            lam = max(lam / 10, 1e-9)
-            if dstat < crit and it > 2:
-                converged = True
-                break
-        jac = jacobian(x, mus)
-        g, hm = derivs(mus, jac)
+        x0 = np.clip(np.array([q.value for q in free], float), lo, hi)
+        x, mus, it, converged = _levenberg_marquardt(
+            x0, lo, hi, mus_at, lambda mus: self._stat_total(obs, mus, errs), derivs, maxit, crit)
+        g, hm = derivs(x, mus)           # also leaves the parameters at x
         return x, it, converged, self._covariance(hm, x, lo, hi, g)
+
+    def _coefficient(self, coef: list[Parameter], memo: dict) -> tuple[float, list[Parameter]] | None:
+        """A term coefficient (product of ``coef``) as ``c × Π free``: ``(c, free parameters)``,
+        or None when a factor is not proportional to a free parameter or a constant."""
+        c = 1.0
+        fps: list[Parameter] = []
+        for q in coef:
+            a = self._affine(q, memo)
+            if a is None:
+                return None
+            c *= a[0]
+            if a[1] is not None:
+                fps.append(a[1])
+        return c, fps
 
     def _analytic_parameters(self, free: list[Parameter]) -> np.ndarray:
         """Flags of free parameters the model is linear in (derivatives from templates).
@@ -772,15 +748,11 @@ class FitProblem:
                     return np.zeros(len(free), bool)
                 if a[1] is not None:
                     ok[index[id(a[1])]] = False
-            found = []
-            for q in coef:
-                a = self._affine(q, memo)
-                if a is None:
-                    return np.zeros(len(free), bool)
-                if a[1] is not None:
-                    found.append(index[id(a[1])])
-            if len(found) > 1:
-                ok[found] = False
+            term = self._coefficient(coef, memo)
+            if term is None:
+                return np.zeros(len(free), bool)
+            if len(term[1]) > 1:
+                ok[[index[id(q)] for q in term[1]]] = False
         return ok
 
     # -- confidence profiles ---------------------------------------------------------------

@@ -477,7 +477,32 @@ def parse_xcm(text: str, path: str | Path | None = None) -> XcmSession:
                             f"{where_file}: the link of {p.xspec_id} '= {p.link.text}' refers to a "
                             f"missing parameter {ref!r}."
                         ) from None
+    _check_link_cycles(sess.sources, where_file)
     return sess
+
+
+def _check_link_cycles(sources: list[Source], where_file: str) -> None:
+    """Refuse circular links (``= p2`` on p1 and ``= p1`` on p2) at import, naming the chain."""
+    targets = {
+        id(p): [find_parameter(sources, ref, src) for ref in p.link.refs]
+        for src in sources for p in src.parameters if p.link is not None
+    }
+    state: dict[int, int] = {}
+
+    def visit(p: Parameter, path: list[Parameter]) -> None:
+        if state.get(id(p)) == 2 or id(p) not in targets:
+            return
+        if state.get(id(p)) == 1:
+            chain = " → ".join(q.xspec_id for q in path[path.index(p):] + [p])
+            raise InputError(f"{where_file}: circular parameter link {chain}; give one of them a value.")
+        state[id(p)] = 1
+        for q in targets[id(p)]:
+            visit(q, path + [p])
+        state[id(p)] = 2
+
+    for src in sources:
+        for p in src.parameters:
+            visit(p, [])
 
 
 def _parse_data(sess: XcmSession, args: list[str], where: str) -> None:
