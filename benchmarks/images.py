@@ -1,8 +1,9 @@
 """Benchmark: counts images of 10⁶ events and aspect histograms of 10⁶ samples.
 
-Each is compared with a plain reference written here (a loop over events / samples, the aspect
-one being the GTI sweep of geometry-and-calibration.md §5 with true min/max); the outputs must be
-identical.  Prints both times and the ratio.  Target: ours under 1 s each.
+Each is compared with a plain reference written here (a Python loop over events / samples, the
+aspect one being the GTI sweep of geometry-and-calibration.md §5 with true min/max); the outputs
+must be identical.  Prints both times and the ratio (and, for the counts image, the time of the
+``np.add.at`` one-liner a numpy user would write).  Target: ours under 1 s each.
 """
 
 from __future__ import annotations
@@ -21,6 +22,14 @@ def counts_image_plain(x, y, pi, pi_min, pi_max, size=1000):
     for xi, yi, p in zip(x.tolist(), y.tolist(), pi.tolist(), strict=True):
         if pi_min <= p <= pi_max and 1 <= xi <= size and 1 <= yi <= size:
             img[yi - 1, xi - 1] += 1
+    return img
+
+
+def counts_image_add_at(x, y, pi, pi_min, pi_max, size=1000):
+    """What a numpy user would write first: a mask and ``np.add.at``."""
+    sel = (pi >= pi_min) & (pi <= pi_max) & (x >= 1) & (x <= size) & (y >= 1) & (y <= size)
+    img = np.zeros((size, size), dtype=np.int64)
+    np.add.at(img, (y[sel].astype(np.int64) - 1, x[sel].astype(np.int64) - 1), 1)
     return img
 
 
@@ -62,6 +71,10 @@ def main() -> int:
     t_ref = time.perf_counter() - t0
     same = np.array_equal(ours, ref)
     print(f"counts image, 1e6 events: ours {t_ours:.3f} s, plain {t_ref:.3f} s, ratio {t_ref / t_ours:.0f}x, identical: {same}")
+    t0 = time.perf_counter()
+    alt = counts_image_add_at(x, y, pi, 35, 459)
+    t_alt = time.perf_counter() - t0
+    print(f"  (np.add.at version: {t_alt:.3f} s, ratio {t_alt / t_ours:.1f}x, identical: {np.array_equal(ours, alt)})")
 
     t = 1e8 + np.arange(n) * 0.2
     xs = 500.3 + 8 * np.sin(t / 300.0) + rng.normal(0, 0.5, n)
