@@ -18,7 +18,7 @@ import math
 import numpy as np
 from astropy.io import fits
 
-from nuskybgd.constants import DET1_PIXEL_MM, DET1_SIZE, SKY_SIZE
+from nuskybgd.constants import DET1_PIXEL_MM
 
 __all__ = [
     "counts_image",
@@ -148,6 +148,3 @@ def det1_image_header(binning: int = 1) -> fits.Header:
     for ax, name in ((1, "DET1X"), (2, "DET1Y")):
         _physical_cards(h, ax, name, binning)
     return h
-
-
-FRAME_SIZE = {"sky": SKY_SIZE, "det1": DET1_SIZE}
