@@ -48,3 +48,13 @@ def test_unknown_command_exit_2(capsys):
 def test_help_lists_commands(capsys):
     assert main(["--help"]) == 0
     assert "commands:" in capsys.readouterr().out
+
+
+def test_usage_errors_are_one_line_exit_2(capsys):
+    import pytest
+
+    with pytest.raises(SystemExit) as exc:
+        main(["simulate", "out", "--seed", "abc"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--seed" in err and "--help" in err

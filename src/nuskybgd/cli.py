@@ -110,10 +110,17 @@ def _top_help() -> str:
     return "\n".join(lines)
 
 
+class _OneLineParser(argparse.ArgumentParser):
+    """An ArgumentParser whose usage errors are one line (and exit status 2), not a usage dump."""
+
+    def error(self, message: str):  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message}; run '{self.prog} --help' for the options.\n")
+
+
 def build_parser(command: str) -> argparse.ArgumentParser:
     """The argument parser of one command."""
     module = _load(command)
-    parser = argparse.ArgumentParser(
+    parser = _OneLineParser(
         prog=f"nuskybgd {command}",
         description=getattr(module, "DESCRIPTION", None) or getattr(module, "SUMMARY", None),
         formatter_class=argparse.RawDescriptionHelpFormatter,

@@ -20,6 +20,7 @@ value is exactly representable in 32 bits, otherwise as 64-bit (``D``).
 
 from __future__ import annotations
 
+import io
 import re
 import warnings
 from collections.abc import Iterable, Iterator
@@ -95,9 +96,10 @@ def open_fits(path: str | Path, what: str = "FITS file") -> Iterator[fits.HDULis
     if p.is_dir():
         raise InputError(f"{p} is a folder, not a {what}; give the file inside it.", p)
     try:
+        source = _gunzipped(p, what)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            hdul = fits.open(p, memmap=False, lazy_load_hdus=False)
+            hdul = fits.open(source, memmap=False, lazy_load_hdus=False)
         for w in caught:
             if "truncated" in str(w.message).lower():
                 hdul.close()
@@ -122,6 +124,27 @@ def open_fits(path: str | Path, what: str = "FITS file") -> Iterator[fits.HDULis
         ) from exc
     finally:
         hdul.close()
+
+
+def _gunzipped(path: Path, what: str) -> Path | io.BytesIO:
+    """``path`` itself, or for a gzip file its decompressed bytes in memory.
+
+    astropy reads a ``.gz`` file through a seekable gzip stream, and every backward seek (to
+    the heap of a variable-length column, say) decompresses the file again from the start;
+    decompressing once is 2–3× faster for a CALDB RMF.
+    """
+    import gzip
+    import zlib
+
+    with open(path, "rb") as fh:
+        if fh.read(2) != b"\x1f\x8b":
+            return path
+    try:
+        return io.BytesIO(gzip.decompress(path.read_bytes()))
+    except EOFError:
+        raise InputError(f"{what} {path} is truncated (incomplete download?); fetch it again.", path) from None
+    except (OSError, zlib.error) as exc:
+        raise InputError(f"{what} {path} is not a valid gzip file ({exc}); check the file.", path) from None
 
 
 def _gzip_truncated(path: Path) -> bool:
