@@ -341,7 +341,7 @@ def sky_wcs(hdu: fits.BinTableHDU, path: Path, xcol: str = "X", ycol: str = "Y")
 def _gti_from_hdu(hdu: fits.BinTableHDU, path: Path) -> Gti:
     names = {n.upper() for n in hdu.columns.names}
     if not {"START", "STOP"} <= names:
-        raise InputError(f"GTI extension of {path} lacks START/STOP columns; the file is malformed.", path)
+        raise InputError(f"GTI extension of {path} lacks START/STOP columns; give a GTI file made by nupipeline or ftools.", path)
     start = np.asarray(hdu.data["START"], dtype=np.float64).ravel()
     stop = np.asarray(hdu.data["STOP"], dtype=np.float64).ravel()
     unit = str(hdu.columns["START"].unit or "s").strip().lower()
@@ -460,7 +460,8 @@ def read_events(path: str | Path, columns: Sequence[str] | str | None = None) ->
             wanted = [c.upper() for c in columns]
             missing = [c for c in wanted if c not in available]
             if missing:
-                raise InputError(f"event file {p} lacks column(s) {', '.join(missing)}.", p)
+                raise InputError(f"event file {p} lacks column(s) {', '.join(missing)}; give a NuSTAR "
+                                 "cleaned event file (nu<seqid><A|B><mode>_cl.evt).", p)
         data = hdu.data
         cols: dict[str, np.ndarray] = {}
         tnull: dict[str, int] = {}
@@ -518,7 +519,8 @@ def read_det1_refpoint(path: str | Path) -> Det1Refpoint:
         names = {n.upper() for n in hdu.columns.names}
         missing = {"TIME", "X_DET1", "Y_DET1"} - names
         if missing:
-            raise InputError(f"DET1 reference-point file {p} lacks {', '.join(sorted(missing))}.", p)
+            raise InputError(f"DET1 reference-point file {p} lacks {', '.join(sorted(missing))}; give the "
+                             "nupipeline file nu<seqid><A|B>_det1.fits.", p)
         d = hdu.data
         return Det1Refpoint(
             time=np.asarray(d["TIME"], dtype=np.float64).ravel(),
