@@ -20,6 +20,7 @@ import importlib.util
 import re
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from nuskybgd import __version__
 from nuskybgd.errors import NuskybgdError
@@ -113,7 +114,8 @@ def _top_help() -> str:
 class _OneLineParser(argparse.ArgumentParser):
     """An ArgumentParser whose usage errors are one line (and exit status 2), not a usage dump."""
 
-    def error(self, message: str):  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:  # type: ignore[override]
+        """Print ``message`` as one line and exit with status 2."""
         self.exit(2, f"{self.prog}: error: {message}; run '{self.prog} --help' for the options.\n")
 
 

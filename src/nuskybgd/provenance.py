@@ -13,6 +13,8 @@ import datetime as _dt
 from collections.abc import Iterable
 from pathlib import Path
 
+from astropy.io import fits
+
 from nuskybgd import __version__
 
 BUILTIN_WARNING = (
@@ -31,7 +33,7 @@ def _ascii(text: str) -> str:
 
 
 def stamp_header(
-    header,
+    header: fits.Header,
     calibration: str | None = None,
     calibration_detail: str | None = None,
     inputs: Iterable[str | Path] = (),

@@ -13,6 +13,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from astropy.io import fits
+
 from nuskybgd.errors import InputError, OutputExistsError
 
 
@@ -67,7 +69,7 @@ def write_text_atomic(path: str | Path, text: str, overwrite: bool = False) -> P
     return write_atomic(path, lambda t: t.write_text(text, encoding="utf-8"), overwrite)
 
 
-def write_fits_atomic(path: str | Path, hdul, overwrite: bool = False) -> Path:
+def write_fits_atomic(path: str | Path, hdul: fits.HDUList, overwrite: bool = False) -> Path:
     """Write an ``astropy.io.fits.HDUList`` to ``path`` atomically (gzip if the name ends .gz)."""
     def _w(tmp: Path) -> None:
         if str(path).endswith(".gz"):
