@@ -222,6 +222,13 @@ def sky_to_det1(
     return _map(x, y, (sx, sy), (dx0, dy0), pa_pnt, convention)
 
 
+def _on_indices(mapping, a, b, ref_x, ref_y, pa_pnt, convention, quantize_ref):
+    """Apply a 1-based mapping (det1_to_sky / sky_to_det1) to 0-based indices."""
+    p, q = mapping(np.asarray(a, dtype=float) + 1.0, np.asarray(b, dtype=float) + 1.0,
+                   ref_x, ref_y, pa_pnt, convention=convention, quantize_ref=quantize_ref)
+    return p - 1.0, q - 1.0
+
+
 def det1_index_to_sky_index(
     u: np.ndarray | float,
     v: np.ndarray | float,
@@ -233,16 +240,7 @@ def det1_index_to_sky_index(
     quantize_ref: bool = True,
 ) -> tuple[np.ndarray, np.ndarray]:
     """As :func:`det1_to_sky` but with 0-based indices in and out (DET1 idx → sky idx)."""
-    x, y = det1_to_sky(
-        np.asarray(u, dtype=float) + 1.0,
-        np.asarray(v, dtype=float) + 1.0,
-        ref_x,
-        ref_y,
-        pa_pnt,
-        convention=convention,
-        quantize_ref=quantize_ref,
-    )
-    return x - 1.0, y - 1.0
+    return _on_indices(det1_to_sky, u, v, ref_x, ref_y, pa_pnt, convention, quantize_ref)
 
 
 def sky_index_to_det1_index(
@@ -256,13 +254,4 @@ def sky_index_to_det1_index(
     quantize_ref: bool = True,
 ) -> tuple[np.ndarray, np.ndarray]:
     """As :func:`sky_to_det1` but with 0-based indices in and out (sky idx → DET1 idx)."""
-    u, v = sky_to_det1(
-        np.asarray(i, dtype=float) + 1.0,
-        np.asarray(j, dtype=float) + 1.0,
-        ref_x,
-        ref_y,
-        pa_pnt,
-        convention=convention,
-        quantize_ref=quantize_ref,
-    )
-    return u - 1.0, v - 1.0
+    return _on_indices(sky_to_det1, i, j, ref_x, ref_y, pa_pnt, convention, quantize_ref)
