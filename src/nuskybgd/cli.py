@@ -35,6 +35,7 @@ COMMANDS: dict[str, str] = {
     "mkinstrmap": "mkinstrmap",
     "aspecthist": "aspecthist",
     "projbgd": "projbgd",
+    "validate": "validate",
     "fit": "fit",
     "spec": "spec",
     "simplify": "simplify",
