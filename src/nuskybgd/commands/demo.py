@@ -62,5 +62,5 @@ def run(args: argparse.Namespace) -> int:
     print("  mkdir -p bgd && cd bgd")
     print(f"  nuskybgd projbgd refimg=../nu{s}A01_cl_3to20keV.fits out=bgdapA.fits mod=A det=1234 "
           "chipmap=../newinstrmapA.fits aspect=../aspecthistA.fits")
-    print("  then: regions, spectra, nuskybgd fit bgdinfo.json (see the walkthrough)")
+    print("  still by hand in this version: regions, spectra and the fit (walkthrough steps 5-8)")
     return 0
