@@ -142,11 +142,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"nuskybgd {__version__}")
         return 0
     command, rest = argv[0], argv[1:]
-    if command not in COMMANDS or importlib.util.find_spec(
-        f"nuskybgd.commands.{COMMANDS[command]}"
-    ) is None:
+    if command not in COMMANDS:
         print(f"nuskybgd: error: unknown command '{command}'; run 'nuskybgd --help' for the list.",
               file=sys.stderr)
+        return 2
+    if importlib.util.find_spec(f"nuskybgd.commands.{COMMANDS[command]}") is None:
+        print(f"nuskybgd: error: '{command}' is not available in this version yet; run "
+              "'nuskybgd --help' for the commands that are.", file=sys.stderr)
         return 2
     try:
         parser = build_parser(command)
