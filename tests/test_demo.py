@@ -53,3 +53,12 @@ def test_demo_runs_pipeline_and_resumes(tmp_path, capsys):
         assert new_img.sum() == np.count_nonzero(sel)
     assert not np.array_equal(new_img, old_img)
     assert all(p.stat().st_mtime_ns >= evt.stat().st_mtime_ns for p in (ev / "bgd").glob("*.fits"))
+
+
+def test_steps_name_their_missing_inputs(tmp_path):
+    from nuskybgd.pipeline.demo import demo_steps
+
+    steps = demo_steps(tmp_path / "event_cl", SEQ, modules=("A",))
+    projbgd = [s for s in steps if s.name == "projbgd"][0]
+    missing = {p.name for p in projbgd.missing_inputs()}
+    assert {"newinstrmapA.fits", "aspecthistA.fits", f"nu{SEQ}A01_cl_3to20keV.fits"} <= missing

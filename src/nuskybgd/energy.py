@@ -21,14 +21,8 @@ _TOL = 1e-6
 
 def pi_to_energy(pi: np.ndarray | int) -> np.ndarray | float:
     """Lower-edge energy of PI channel(s), in keV: ``1.6 + 0.04 PI``."""
-    return PI_E0_KEV + PI_DE_KEV * np.asarray(pi, dtype=float) if np.ndim(pi) else (
-        PI_E0_KEV + PI_DE_KEV * float(pi)
-    )
-
-
-def pi_centre_energy(pi: np.ndarray | int) -> np.ndarray | float:
-    """Centre energy of PI channel(s), in keV: ``1.62 + 0.04 PI``."""
-    return pi_to_energy(pi) + 0.5 * PI_DE_KEV
+    e = PI_E0_KEV + PI_DE_KEV * np.asarray(pi, dtype=float)
+    return float(e) if e.ndim == 0 else e
 
 
 def energy_to_pi(energy_kev: float) -> int:
@@ -51,8 +45,3 @@ def band_to_pi(elow_kev: float, ehigh_kev: float) -> tuple[int, int]:
             f"(channels are {PI_DE_KEV} keV wide from {PI_E0_KEV} keV)"
         )
     return pi_min, pi_max
-
-
-def channel_edges_kev() -> np.ndarray:
-    """The 4097 PI channel edges in keV (1.6 … 165.44)."""
-    return PI_E0_KEV + PI_DE_KEV * np.arange(N_PI + 1, dtype=float)

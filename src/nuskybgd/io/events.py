@@ -270,15 +270,6 @@ class EventList:
             y = self.masked("Y").astype(float).filled(np.nan)
         return self.wcs.wcs_pix2world(np.asarray(x, float), np.asarray(y, float), 1)
 
-    def select(self, mask: np.ndarray) -> EventList:
-        """A new EventList with only the rows where ``mask`` is True (headers shared)."""
-        m = np.asarray(mask, dtype=bool)
-        return EventList(
-            path=self.path, columns={k: v[m] for k, v in self.columns.items()},
-            tnull=dict(self.tnull), header=self.header, primary_header=self.primary_header,
-            wcs=self.wcs, gti=self.gti, badpix=list(self.badpix),
-        )
-
 
 # --------------------------------------------------------------------------------------------
 # helpers

@@ -44,6 +44,13 @@ VERSION = "20100101v900"
 VALID_FROM = ("2010-01-01", "00:00:00")
 
 
+
+def _for_detector(hdu: fits.BinTableHDU, det: int) -> None:
+    """Label a per-detector CALDB extension as CALDB files do (EXTVER = det + 1, DETNAM)."""
+    hdu.header["EXTVER"] = det + 1
+    hdu.header["DETNAM"] = f"DET{det}"
+
+
 def _stamp(h: fits.Header, cal, what: str) -> None:
     stamp_header(h, calibration=cal.source, calibration_detail=cal.detail,
                  task="simulate --caldb-tree")
@@ -107,8 +114,7 @@ def _pixpos_hdus(cal) -> list[fits.BinTableHDU]:
             fits.Column("PDF", "49E", dim="(7,7)", array=pdf.reshape(-1, 7, 7)),
         ]
         hdu = fits.BinTableHDU.from_columns(cols, name="PIXPOS")
-        hdu.header["EXTVER"] = d + 1
-        hdu.header["DETNAM"] = f"DET{d}"
+        _for_detector(hdu, d)
         _stamp(hdu.header, cal, "PIXPOS")
         hdus.append(hdu)
     return hdus
@@ -198,8 +204,7 @@ def write_caldb_tree(root: str | Path, cals: dict, overwrite: bool = False, repo
                 fits.Column("RAWX", "1B", array=np.zeros(0, np.uint8)),
                 fits.Column("RAWY", "1B", array=np.zeros(0, np.uint8)),
                 fits.Column("BADFLAG", "16X", array=np.zeros((0, 16), bool))], name="BADPIX")
-            b.header["EXTVER"] = d + 1
-            b.header["DETNAM"] = f"DET{d}"
+            _for_detector(b, d)
             bps.append(b)
         _write(fpm / "bcf/badpix" / f"nu{m}badpix{VERSION}.fits", fits.HDUList(bps), overwrite,
                rows, [_index_row(instr, "BADPIX", "data/nustar/fpm/bcf/badpix",
@@ -222,8 +227,7 @@ def write_caldb_tree(root: str | Path, cals: dict, overwrite: bool = False, repo
                 fits.Column("XEXTENT", "1B", array=np.array([32], np.uint8)),
                 fits.Column("YEXTENT", "1B", array=np.array([32], np.uint8)),
                 fits.Column("RMFFILE", "40A", array=np.array([name]))], name="GRPRMF")
-            g.header["EXTVER"] = d + 1
-            g.header["DETNAM"] = f"DET{d}"
+            _for_detector(g, d)
             grp.append(g)
         _write(rmfdir / f"nu{m}cutgrprmf{VERSION}.fits", fits.HDUList(grp), overwrite, rows,
                [_index_row(instr, "GRPRMF", "data/nustar/fpm/cpf/rmf",
@@ -247,8 +251,7 @@ def write_caldb_tree(root: str | Path, cals: dict, overwrite: bool = False, repo
                 fits.Column("ENERG_LO", "E", unit="keV", array=np.asarray(r0.energ_lo, np.float32)),
                 fits.Column("ENERG_HI", "E", unit="keV", array=np.asarray(r0.energ_hi, np.float32)),
                 fits.Column("DETABS", "E", array=_detabs(cal, d, r0.n_energy))], name="DETABS")
-            t.header["EXTVER"] = d + 1
-            t.header["DETNAM"] = f"DET{d}"
+            _for_detector(t, d)
             dab.append(t)
         _write(fpm / "bcf/detabs" / f"nu{m}detabs{VERSION}.fits", fits.HDUList(dab), overwrite,
                rows, [_index_row(instr, "DETABS", "data/nustar/fpm/bcf/detabs",

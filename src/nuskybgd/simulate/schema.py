@@ -360,13 +360,6 @@ def gti_hdu(meta: ObsMeta, gti: np.ndarray, extname: str = "GTI", unit: str = "s
     return hdu
 
 
-#: BADFLAG values (bit weights) used by NuSTARDAS.
-BADFLAG_CALDB = 1
-BADFLAG_ONBOARD = 2
-BADFLAG_USER = 4
-BADFLAG_HOT = 32
-
-
 def badflag_bits(values: np.ndarray) -> np.ndarray:
     """Integer BADFLAG values → (n, 16) bool arrays as astropy reads a 16X column (MSB first)."""
     v = np.asarray(values, dtype=np.int64)

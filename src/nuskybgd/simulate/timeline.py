@@ -25,6 +25,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from nuskybgd.geometry.instrmap import FLAG_CALDB, FLAG_DISABLED, FLAG_HOT
+
 #: Orbital period in s (NuSTAR: ~96.8 min).
 ORBIT_S = 5800.0
 #: Sampling step of the DET1 reference-point file in s.
@@ -221,7 +223,7 @@ def make_bad_pixels(rng: np.random.Generator, tstart: float, tstop: float,
                 ry.append(p // 32)
                 t0.append(tstart)
                 t1.append(tstop)
-                fl.append(1 if rng.random() < 0.5 else 2)
+                fl.append(FLAG_CALDB if rng.random() < 0.5 else FLAG_DISABLED)
             else:
                 b = int(rng.integers(0, nbins))
                 w = int(rng.integers(1, 4))
@@ -229,7 +231,7 @@ def make_bad_pixels(rng: np.random.Generator, tstart: float, tstop: float,
                 ry.append(p // 32)
                 t0.append(tstart + 600.0 * b + 2.0)
                 t1.append(min(tstop, tstart + 600.0 * (b + w) + 2.0))
-                fl.append(32)
+                fl.append(FLAG_HOT)
         order = np.lexsort((np.array(t0), np.array(ry), np.array(rx)))
         rows.append(tuple(np.asarray(a)[order] for a in (rx, ry, t0, t1, fl)))
     return BadPixels(rows)

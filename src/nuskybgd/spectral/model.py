@@ -13,7 +13,7 @@ multiplicative ones, so that ``constant*(cutoffpl + lorentz)`` gives two terms.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from nuskybgd.errors import ModelError
 from nuskybgd.spectral.components import NORM_SPEC, ComponentSpec, get_component
@@ -244,33 +244,9 @@ class Source:
             f"it has {', '.join(comp.spec.param_names)}."
         )
 
-    def group_values(self, group: int) -> list[float]:
-        """Current values of one group's parameters (links must have been resolved)."""
-        return [p.value for p in self.groups[group - 1]]
-
     def __repr__(self) -> str:
         tag = f"{self.number}:{self.name}" if self.name else str(self.number)
         return f"Source({tag} {self.expression!r}, groups={self.n_groups})"
-
-
-@dataclass
-class ModelState:
-    """Values, limits, frozen flags and links of every parameter of a set of sources (a snapshot)."""
-
-    rows: list[dict] = field(default_factory=list)
-
-    @classmethod
-    def of(cls, sources: list[Source]) -> ModelState:
-        rows = []
-        for s in sources:
-            for p in s.parameters:
-                rows.append(dict(
-                    source=s.name, number=s.number, expression=s.expression, id=p.xspec_id,
-                    name=p.full_name, value=p.value, delta=p.delta, frozen=p.frozen,
-                    limits=(p.hard_min, p.soft_min, p.soft_max, p.hard_max),
-                    link=None if p.link is None else p.link.text,
-                ))
-        return cls(rows)
 
 
 _XSPEC_REF = re.compile(r"^(?:(?P<src>[A-Za-z_]\w*):)?p?(?P<idx>\d+)$")
