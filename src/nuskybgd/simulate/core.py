@@ -23,8 +23,8 @@ from astropy.io import fits
 
 from nuskybgd.constants import DET1_PIXEL_ARCSEC, DET1_SIZE, MODULES, SKY_REFPIX, SKY_SIZE
 from nuskybgd.errors import CalibrationError, InputError
+from nuskybgd.events import Reporter
 from nuskybgd.io.atomic import check_writable, write_atomic, write_text_atomic
-from nuskybgd.pipeline.step import Reporter
 from nuskybgd.simulate import model as mdl
 from nuskybgd.simulate import schema
 from nuskybgd.simulate.timeline import draw_times, make_bad_pixels, make_gtis, make_track
@@ -239,14 +239,14 @@ def simulate_observation(
         the track exactly.
     overwrite : bool
         Replace existing outputs.
-    reporter : nuskybgd.pipeline.step.Reporter, optional
+    reporter : nuskybgd.events.Reporter, optional
         Receives log lines and progress.
 
     Returns
     -------
     SimulationResult
     """
-    from nuskybgd.pipeline.step import Silent
+    from nuskybgd.events import Silent
 
     rep = reporter if reporter is not None else Silent()
     seqid = str(seqid)
