@@ -24,3 +24,19 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"sample data folder {SHARED_DATA} is not present")
     return SHARED_DATA
+
+
+def _shared_listing() -> set[str]:
+    if not SHARED_DATA.is_dir():
+        return set()
+    return {str(p.relative_to(SHARED_DATA)) for p in SHARED_DATA.rglob("*")}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shared_data_stays_untouched():
+    """Tests run as root, so read-only bits do not protect ../shared/data: fail the run if any test
+    wrote a file there (a step whose default output folder is its input's)."""
+    before = _shared_listing()
+    yield
+    added = sorted(_shared_listing() - before)
+    assert not added, f"tests wrote into {SHARED_DATA}: {added}"
