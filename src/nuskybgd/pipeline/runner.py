@@ -23,7 +23,7 @@ from nuskybgd.errors import InputError, NuskybgdError
 from nuskybgd.events import Cancelled, Reporter
 from nuskybgd.pipeline.params import Param
 from nuskybgd.pipeline.plan import StepInstance, observation_plan, step_class
-from nuskybgd.pipeline.session import Session, file_record
+from nuskybgd.pipeline.session import Session, file_record, now_utc
 from nuskybgd.pipeline.stages import STAGES
 from nuskybgd.pipeline.step import Step, StepResult
 
@@ -266,7 +266,7 @@ class Runner:
         for p in outputs:
             p.parent.mkdir(parents=True, exist_ok=True)
         started_ns = time.time_ns()
-        self.session.update(key, status="running", started_ns=started_ns, error=None,
+        self.session.update(key, status="running", started=now_utc(), started_ns=started_ns, error=None,
                             params=_plain_params(inst.params))
         self._running.add(key)
         try:
@@ -285,8 +285,9 @@ class Runner:
             raise
         finally:
             self._running.discard(key)
-        written = [p for p in dict.fromkeys([*outputs, *map(Path, result.outputs)]) if Path(p).is_file()]
-        self.session.update(key, status="done", error=None, inputs=self.session.records(step.inputs()),
+        reported = [Path(os.path.abspath(p)) for p in result.outputs]
+        written = [p for p in dict.fromkeys([*outputs, *reported]) if p.is_file()]
+        self.session.update(key, status="done", error=None, finished=now_utc(), inputs=self.session.records(step.inputs()),
                             outputs=self.session.records(written), calibration=result.calibration,
                             result=_plain_result(result.values) or None)
         return result

@@ -23,7 +23,7 @@ from typing import Any
 
 from nuskybgd.errors import InputError, NuskybgdError
 
-__all__ = ["SESSION_NAME", "SCHEMA_VERSION", "Session", "SessionLocked", "FileRecord", "file_record",
+__all__ = ["SESSION_NAME", "SCHEMA_VERSION", "Session", "SessionLocked", "FileRecord", "file_record", "now_utc",
            "sha256_file"]
 
 SESSION_NAME = "nuskybgd-session.toml"
@@ -84,7 +84,8 @@ def _relative(path: Path, folder: Path) -> str:
         return str(Path(os.path.abspath(path)))
 
 
-def _now() -> str:
+def now_utc() -> str:
+    """UTC time now, ISO 8601 to the second."""
     return _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -264,7 +265,7 @@ class Session:
 
         from nuskybgd.io.atomic import write_text_atomic
 
-        self._doc["saved"] = _now()
+        self._doc["saved"] = now_utc()
         write_text_atomic(self.path, tomlkit.dumps(self._doc), overwrite=True)
 
 
