@@ -290,6 +290,7 @@ class Runner:
         self.session.update(key, status="done", error=None, finished=now_utc(), inputs=self.session.records(step.inputs()),
                             outputs=self.session.records(written), calibration=result.calibration,
                             result=_plain_result(result.values) or None)
+        rep.result(_plain_result(result.values), f"{inst.title}: done")
         return result
 
     @staticmethod
