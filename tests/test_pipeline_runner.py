@@ -178,3 +178,26 @@ def test_nuskybgd_run_resumes_a_session(processed):
     status = subprocess.run([sys.executable, "-m", "nuskybgd", "run", str(ev), "--status"],
                             capture_output=True, text=True, timeout=120)
     assert "✔ done     projbgd.A" in status.stdout
+
+
+def test_views_hand_plain_products_to_a_front_end(processed):
+    from nuskybgd.pipeline import views
+
+    ev, _, _ = processed
+    with Session.open(ev) as session:
+        runner = Runner(session)
+        products = views.stage_products(runner, "projbgd")
+        assert {p.path.name for p in products} == {"bgdapA.fits", "det0Aim.fits", "det1Aim.fits",
+                                                    "det2Aim.fits", "det3Aim.fits"}
+        img = views.image(ev / "bgd" / "bgdapA.fits")
+        assert img.data.shape == (1000, 1000) and img.calibration == "BUILTIN"
+        assert img.unit.startswith("ct/") and img.header["MODULE"] == "A"
+        counts = views.image(ev / f"nu{SEQ}A01_cl_3to20keV.fits")
+        assert counts.data.sum() == counts.header["TOTCTS"]
+        outlines = views.detector_outlines(runner, "A")
+        assert sorted(outlines) == [0, 1, 2, 3]
+        # the four footprints barely overlap (gaps and the aspect smear only)
+        overlap = sum(o.astype(int) for o in outlines.values()) > 1
+        assert overlap.sum() < 0.05 * sum(o.sum() for o in outlines.values())
+        obs = runner.observation
+        assert obs["seqid"] == SEQ and obs["calibration"] == "BUILTIN" and obs["saved_at"]
