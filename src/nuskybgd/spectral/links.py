@@ -97,7 +97,7 @@ class LinkSet:
                 return
             p, targets = deps[pid]
             if st == 1:
-                cycle = " → ".join(q.xspec_id for q in path + [p])
+                cycle = " → ".join(q.xspec_id for q in path[path.index(p):] + [p])
                 raise ModelError(f"circular parameter link {cycle}; break the cycle with a value.")
             state[pid] = 1
             for t in targets.values():
