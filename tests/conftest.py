@@ -7,7 +7,18 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+def _find_shared_data() -> Path:
+    """``shared/data`` beside the checkout, or beside an ancestor (git worktrees live deeper)."""
+    for base in REPO.parents:
+        candidate = base / "shared" / "data"
+        if candidate.is_dir():
+            return candidate
+    return REPO.parent / "shared" / "data"
+
+
+SHARED_DATA = _find_shared_data()
 
 
 def shared_path(*parts: str) -> Path:
