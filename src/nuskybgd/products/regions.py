@@ -239,6 +239,6 @@ def write_regions(shapes: Sequence, path: str | Path, overwrite: bool = False,
     text = "\n".join("fk5" if line.strip() == "j2000" else line for line in text.splitlines()) + "\n"
     if header:
         lines = text.splitlines()
-        comments = [f"# {line}" for line in header.splitlines()]
+        comments = [f"# {line}".replace(";", ",") for line in header.splitlines()]
         text = "\n".join(lines[:1] + comments + lines[1:]) + "\n"
     return write_text_atomic(path, text, overwrite=overwrite)

@@ -140,7 +140,7 @@ def write_region_spectrum(
         "SPECDELT": (1, "Binning factor for spectrum"),
         "SPECPIX": (0, "The rebinned channel corresponding to SPECVAL"),
         "SPECVAL": (0.0, "Original channel value at center of SPECPIX"),
-        "NUBACKSC": (False, "BACKSCAL not corrected by nubackscale (pixel count / 1e6)"),
+        "NUBACKSC": (False, "BACKSCAL = pixels/1e6, no nubackscale"),
         "FILIN001": (extraction.event_file.name, "Input event file"),
         "NSBREGFN": (spec.region_file.name, "ds9 region file of this spectrum"),
     }
