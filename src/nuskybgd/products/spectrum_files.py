@@ -145,6 +145,8 @@ def write_region_spectrum(
         "NSBREGFN": (spec.region_file.name, "ds9 region file of this spectrum"),
     }
     header.update({k: v for k, (v, _) in described.items()})
+    header.setdefault("DETNAM", "NONE")
+    header.setdefault("DATAMODE", "NONE")
     header.setdefault("DSTYP1", "GRADE")
     header.setdefault("DSVAL1", "0:26")
     pha = Pha(channels=np.arange(spec.counts.size), counts=spec.counts, exposure=extraction.exposure,
