@@ -64,11 +64,11 @@ def mask_to_regions(mask: np.ndarray, wcs: WCS | None = None, include: bool = Tr
     for x0, x1, y0, y1 in rect:
         reg = RectanglePixelRegion(PixCoord((x0 + x1 - 1) / 2.0, (y0 + y1 - 1) / 2.0),
                                    width=float(x1 - x0), height=float(y1 - y0),
-                                   meta=RegionMeta({"include": int(include)}))
+                                   meta=RegionMeta({"include": bool(include)}))
         if wcs is not None:
             sky = reg.to_sky(wcs)
             sky.center = sky.center.transform_to("fk5")
-            sky.meta = RegionMeta({"include": int(include)})
+            sky.meta = RegionMeta({"include": bool(include)})
             reg = sky
         out.append(reg)
     return out

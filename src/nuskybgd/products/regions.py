@@ -216,6 +216,21 @@ def region_mask(
     return mask
 
 
+def _ds9_line(line: str) -> str:
+    """ds9's own spelling: ``fk5`` for ``j2000``, ``-shape`` for an exclude (``regions`` writes
+    ``# include=0``, a property older ds9 versions and other readers ignore)."""
+    if line.strip() == "j2000":
+        return "fk5"
+    shape, sep, props = line.partition(" #")
+    if not sep:
+        return line
+    words = props.split()
+    exclude = "include=0" in words
+    rest = [w for w in words if w not in ("include=0", "include=1")]
+    out = ("-" if exclude else "") + shape
+    return out + (" # " + " ".join(rest) if rest else "")
+
+
 def write_regions(shapes: Sequence, path: str | Path, overwrite: bool = False,
                   header: str | None = None) -> Path:
     """Write shapes as a ds9 region file (atomic; refuses to replace unless ``overwrite``).
@@ -236,7 +251,7 @@ def write_regions(shapes: Sequence, path: str | Path, overwrite: bool = False,
     from nuskybgd.io.atomic import write_text_atomic
 
     text = Regions(list(shapes)).serialize(format="ds9", precision=10)
-    text = "\n".join("fk5" if line.strip() == "j2000" else line for line in text.splitlines()) + "\n"
+    text = "\n".join(_ds9_line(line) for line in text.splitlines()) + "\n"
     if header:
         lines = text.splitlines()
         comments = [f"# {line}".replace(";", ",") for line in header.splitlines()]
