@@ -79,6 +79,7 @@ def test_source_contamination_of_the_background_regions_is_under_one_percent(reg
                                     det1_exclusions=[o.stray] if o.stray.is_file() else [],
                                     det1_file=o.det1_file, convention="projbgd")
     frac3, _, _ = _contamination(o, fixed.masks)
+    print(f"contamination: PSF radius {o.auto.radius_arcsec:.0f}\" {frac:.4%} ({n_src}/{n_bgd}), fixed 3' {frac3:.4%}")
     assert frac3 > 1.5 * frac and frac3 > 0.01, (frac3, frac)
 
 
