@@ -113,6 +113,13 @@ def test_bad_inputs_are_one_sentence_errors(region_observation, tmp_path):
     off.write_text("image\ncircle(20,20,5)\n")  # on the sky grid, on no detector
     with pytest.raises(InputError, match="off.reg.*lies on no detector.*det0Aim.fits"):
         make_background_regions(o.event_file, o.det_images, off, tmp_path)
+    cover = sum(fits.getdata(p) for p in o.det_images)
+    ys, xs = np.nonzero((cover > 0) & (cover < 0.05))  # the gaps, seen only while the aspect moves
+    centre = np.hypot(xs - 500, ys - 500).argmin()  # the gap crossing nearest the middle
+    gap = tmp_path / "gap.reg"
+    gap.write_text(f"image\ncircle({xs[centre] + 1},{ys[centre] + 1},1.5)\n")
+    with pytest.raises(InputError, match="gap.reg lies on a detector gap"):
+        make_background_regions(o.event_file, o.det_images, gap, tmp_path)
     nowhere = tmp_path / "nowhere.reg"
     nowhere.write_text("image\ncircle(5000,5000,5)\n")
     with pytest.raises(InputError, match="nowhere.reg selects no pixel"):

@@ -122,3 +122,14 @@ def test_psf_fraction_of_the_source_region_against_the_simulator(region_observat
     rc, index, rmax = 17.39991157907966, 1.5, 600.0
     analytic = (1 - (1 + (60 / rc) ** 2) ** (1 - index)) / (1 - (1 + (rmax / rc) ** 2) ** (1 - index))
     assert eef == pytest.approx(analytic, rel=0.01)
+
+
+def test_calibration_of_the_other_module_is_refused(region_observation, tmp_path):
+    from nuskybgd.calib import resolve
+    from nuskybgd.errors import InputError
+
+    o = region_observation
+    ex = extract_spectra(o.event_file, {"srcA": o.src_reg})
+    with pytest.raises(InputError, match="is FPMA but the calibration is for FPMB"):
+        write_region_responses(ex, "srcA", resolve("B", prefer="builtin"), tmp_path / "x_sr")
+    assert not list(tmp_path.iterdir())

@@ -41,6 +41,11 @@ __all__ = [
 ]
 
 
+#: A source region whose pixels the detectors see less than this fraction of the time (on
+#: average) lies on a gap: an error, since neither the source nor its exclusion can be measured.
+GAP_FRACTION = 0.25
+
+
 @dataclass
 class BackgroundRegions:
     """What :func:`make_background_regions` found and wrote."""
@@ -271,6 +276,10 @@ def make_background_regions(
     if not (coverage[src_mask] > 0).any():
         raise InputError(f"source region {source_region} lies on no detector of {names}; check the "
                          "region or the detector images.", source_region)
+    seen = float(coverage[src_mask].mean()) / max(float(coverage.max()), 1e-30)
+    if seen < GAP_FRACTION:
+        raise InputError(f"source region {source_region} lies on a detector gap (detectors see it "
+                         f"{seen:.0%} of the time in {names}); centre it on the source.", source_region)
     from nuskybgd.products.regions import read_regions
 
     centre = _source_centre(read_regions(source_region), ev.wcs)

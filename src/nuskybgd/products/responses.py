@@ -111,11 +111,17 @@ def write_region_responses(
     dict
         ``{"rmf": path}`` and, for a source region, ``"arf"``.
     """
+    from nuskybgd.errors import InputError
     from nuskybgd.io.atomic import check_writable
     from nuskybgd.io.ogip import write_arf, write_rmf
     from nuskybgd.products.psf import region_psf_fraction
 
     spec = extraction.spectra[name]
+    cal_module = str(getattr(calibration, "module", extraction.module)).upper()[-1:]
+    if cal_module and cal_module != extraction.module:
+        raise InputError(f"event file {extraction.event_file} is FPM{extraction.module} but the "
+                         f"calibration is for FPM{cal_module}; resolve the calibration of FPM"
+                         f"{extraction.module}.", extraction.event_file)
     stem = Path(stem)
     rmf_path, arf_path = stem.with_suffix(".rmf"), stem.with_suffix(".arf")
     check_writable(rmf_path, overwrite)
