@@ -185,7 +185,7 @@ def test_unsupported_shapes_and_empty_masks_are_errors(tmp_path):
         region_mask(far, (20, 20), require_pixels=True, image_name="sky.fits")
 
 
-def test_mask_written_as_boxes_reads_back_exactly(tmp_path):
+def test_mask_written_as_shapes_reads_back_exactly(tmp_path):
     from nuskybgd.products.mask_shapes import mask_rectangles, mask_to_regions
     from nuskybgd.products.regions import write_regions
 
@@ -201,7 +201,31 @@ def test_mask_written_as_boxes_reads_back_exactly(tmp_path):
     # far from the tangent point, where north is rotated on the image
     wcs = _nustar_wcs(135.5, -70.0, 300)
     wcs.wcs.crpix = [-400.0, 650.0]
-    path = write_regions(mask_to_regions(mask, wcs), tmp_path / "bgd0A.reg")
-    assert np.array_equal(region_mask(path, mask.shape, wcs), mask)
+    for form in ("polygons", "boxes"):
+        shapes = mask_to_regions(mask, wcs, form=form)
+        kind = "PolygonSkyRegion" if form == "polygons" else "RectangleSkyRegion"
+        assert {type(r).__name__ for r in shapes} == {kind}
+        path = write_regions(shapes, tmp_path / f"bgd0A_{form}.reg")
+        assert np.array_equal(region_mask(path, mask.shape, wcs), mask)
     img = write_regions(mask_to_regions(mask), tmp_path / "img.reg")
     assert np.array_equal(region_mask(img, mask.shape), mask)
+
+
+def test_mask_boundaries_and_the_island_in_a_hole():
+    from nuskybgd.products.mask_shapes import mask_boundaries, mask_to_regions
+
+    ring = np.zeros((20, 20), bool)
+    ring[2:12, 3:13] = True
+    ring[5:8, 6:9] = False  # a 3×3 hole
+    loops = mask_boundaries(ring)
+    areas = sorted(0.5 * float(np.dot(v[:, 0], np.roll(v[:, 1], -1)) - np.dot(np.roll(v[:, 0], -1), v[:, 1]))
+                   for v in loops)
+    assert areas == [-9.0, 100.0]  # the hole runs clockwise, the outer edge counter-clockwise
+    assert all(len(v) == 4 for v in loops)  # collinear corners dropped
+    island = ring.copy()
+    island[6, 7] = True  # an island inside the hole: not expressible as includes minus excludes
+    shapes = mask_to_regions(island)
+    assert {type(r).__name__ for r in shapes} == {"RectanglePixelRegion"}
+    from nuskybgd.products.regions import shapes_mask
+
+    assert np.array_equal(shapes_mask(shapes, island.shape), island)

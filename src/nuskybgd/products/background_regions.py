@@ -17,7 +17,7 @@ For each detector d of module m the usable area is, on the sky grid of the event
    DET1 pixel at any time of the good time intervals.
 
 A detector whose usable area is smaller than ``min_pixels`` is skipped with a message.  Each
-usable detector's area is written as ``bgd{d}{m}.reg`` in fk5 (boxes on pixel edges, see
+usable detector's area is written as ``bgd{d}{m}.reg`` in fk5 (polygons along pixel edges, see
 :mod:`nuskybgd.products.mask_shapes`) that reads back to exactly the same pixels.
 """
 
@@ -321,7 +321,7 @@ def make_background_regions(
         note = (f"nuskybgd background region for detector {d} of FPM{module} ({n} sky pixels)\n"
                 f"source exclusion radius {radius_arcsec:.1f} arcsec about sky pixel "
                 f"({centre[0] + 1:.2f}, {centre[1] + 1:.2f}); border {border} px\n"
-                "boxes on pixel edges: reading it back selects exactly these pixel centres")
+                "shapes along pixel edges: reading it back selects exactly these pixel centres")
         result.files[d] = write_regions(shapes, targets[d], overwrite=overwrite, header=note)
         result.masks[d] = usable
         rep.output(result.files[d])

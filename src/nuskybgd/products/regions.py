@@ -225,8 +225,8 @@ def _ds9_line(line: str) -> str:
     if not sep:
         return line
     words = props.split()
-    exclude = "include=0" in words
-    rest = [w for w in words if w not in ("include=0", "include=1")]
+    exclude = "include=0" in words or "include=False" in words
+    rest = [w for w in words if w not in ("include=0", "include=1", "include=False", "include=True")]
     out = ("-" if exclude else "") + shape
     return out + (" # " + " ".join(rest) if rest else "")
 
