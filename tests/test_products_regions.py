@@ -229,3 +229,15 @@ def test_mask_boundaries_and_the_island_in_a_hole():
     from nuskybgd.products.regions import shapes_mask
 
     assert np.array_equal(shapes_mask(shapes, island.shape), island)
+
+
+def test_write_circle_region(tmp_path):
+    from nuskybgd.products.regions import write_circle_region
+
+    path = write_circle_region(tmp_path / "srcA.reg", 84.918732, -69.742216, 60.0)
+    mask = region_mask(path, (1000, 1000), _nustar_wcs(84.918732, -69.742216))
+    real = region_mask(shared_path("real", "nustar-gen-utils", "srcA01.reg"), (1000, 1000),
+                       _nustar_wcs(84.918732, -69.742216))
+    assert np.array_equal(mask, real)  # the same circle as nustar-gen-utils' srcA01.reg
+    with pytest.raises(InputError, match="radius -1"):
+        write_circle_region(tmp_path / "bad.reg", 1.0, 2.0, -1)

@@ -209,3 +209,33 @@ def test_bad_inputs_and_refused_overwrite(region_observation, extracted, tmp_pat
         write_region_spectrum(ex, "srcA", files["srcA"])
     assert files["srcA"].read_bytes() == before
     assert not [p for p in files["srcA"].parent.iterdir() if p.name.startswith(".")]
+
+
+def test_make_spectra_writes_every_product_and_refuses_to_replace_them(region_observation, tmp_path):
+    from nuskybgd.products.spectrum_products import make_spectra
+
+    o = region_observation
+    regions = {"srcA": o.src_reg, "bgd1A": o.auto.files[1]}
+    seen = []
+    plan = make_spectra(o.event_file, regions, tmp_path, o.calibration, sources=["srcA"], optimal=True,
+                        reporter=Reporter(lambda e: seen.append(e.message)))
+    seq = o.sim.seqid
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == sorted([f"nu{seq}A01_bgd1A_sr.pha", f"nu{seq}A01_bgd1A_sr.rmf",
+                            f"nu{seq}A01_bgd1A_sr_g30.pha", f"nu{seq}A01_bgd1A_sr_opt.pha",
+                            f"nu{seq}A01_srcA_sr.pha", f"nu{seq}A01_srcA_sr.rmf", f"nu{seq}A01_srcA_sr.arf",
+                            f"nu{seq}A01_srcA_sr_g30.pha", f"nu{seq}A01_srcA_sr_opt.pha"])
+    src = fits.getheader(plan["srcA"]["pha"], "SPECTRUM")
+    assert src["RESPFILE"] == f"nu{seq}A01_srcA_sr.rmf" and src["ANCRFILE"] == f"nu{seq}A01_srcA_sr.arf"
+    assert fits.getheader(plan["bgd1A"]["pha"], "SPECTRUM")["ANCRFILE"] == "none"
+    assert fits.getheader(plan["srcA"]["arf"], "SPECRESP")["EEFRAC"] == pytest.approx(0.74, abs=0.02)
+    for files in plan.values():
+        for kind in ("pha", "g30", "opt"):
+            assert validate_pha(files[kind]) == []
+        g = fits.getdata(files["g30"], "SPECTRUM")
+        assert np.array_equal(g["COUNTS"], fits.getdata(files["pha"], "SPECTRUM")["COUNTS"])
+    assert sum("wrote" in m for m in seen) == 9
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    with pytest.raises(OutputExistsError):
+        make_spectra(o.event_file, regions, tmp_path, o.calibration, sources=["srcA"], optimal=True)
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before

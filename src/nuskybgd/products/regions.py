@@ -38,6 +38,7 @@ __all__ = [
     "read_regions",
     "region_mask",
     "shapes_mask",
+    "write_circle_region",
     "write_regions",
 ]
 
@@ -256,4 +257,29 @@ def write_regions(shapes: Sequence, path: str | Path, overwrite: bool = False,
         lines = text.splitlines()
         comments = [f"# {line}".replace(";", ",") for line in header.splitlines()]
         text = "\n".join(lines[:1] + comments + lines[1:]) + "\n"
+    return write_text_atomic(path, text, overwrite=overwrite)
+
+
+def write_circle_region(path: str | Path, ra: float, dec: float, radius_arcsec: float,
+                        overwrite: bool = False) -> Path:
+    """Write a one-circle ds9 fk5 source region (e.g. ``srcA.reg`` at a simulated source).
+
+    Parameters
+    ----------
+    path : path
+        Output ``.reg`` file.
+    ra, dec : float
+        Centre, deg (FK5/J2000).
+    radius_arcsec : float
+        Radius, arcsec.
+    overwrite : bool
+        Replace an existing file.
+    """
+    from nuskybgd.io.atomic import write_text_atomic
+
+    if not (np.isfinite(radius_arcsec) and radius_arcsec > 0):
+        raise InputError(f"source region radius {radius_arcsec} is not a positive number of arcsec; "
+                         "give a radius such as 60.")
+    text = ("# Region file format: DS9 version 4.1\nfk5\n"
+            f'circle({float(ra):.8f},{float(dec):.8f},{float(radius_arcsec):.4f}")\n')
     return write_text_atomic(path, text, overwrite=overwrite)
