@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 from astropy.io import fits
 
+from nuskybgd.calib.psf import NUSTAR_PSF
 from nuskybgd.constants import DET1_PIXEL_ARCSEC, DET1_SIZE, MODULES, SKY_REFPIX, SKY_SIZE
 from nuskybgd.errors import CalibrationError, InputError
 from nuskybgd.events import Reporter
@@ -438,9 +439,10 @@ def _simulate_module(m: str, cal, rng: np.random.Generator, rep, *, seqid, gti, 
     src_truth.update({"ra": ra0, "dec": dec0, "sky_xy": [src_xy[0], src_xy[1]],
                       "model": "powerlaw", "parameters": dict(src_params)})
     if source == "point" or source == "cluster":
-        src_truth["psf"] = {"profile": "King (1+(r/rc)^2)^-1.5", "hpd_arcsec": mdl.PSF_HPD_ARCSEC,
-                            "rc_arcsec": float(mdl.PSF_RC_ARCSEC),
-                            "rmax_arcsec": mdl.PSF_RMAX_ARCSEC}
+        src_truth["psf"] = {"profile": "King (1+(r/rc)^2)^-1.5",
+                            "hpd_arcsec": NUSTAR_PSF.hpd_arcsec,
+                            "rc_arcsec": float(NUSTAR_PSF.rc_arcsec),
+                            "rmax_arcsec": NUSTAR_PSF.rmax_arcsec}
     if source == "cluster":
         src_truth["beta_model"] = {"beta": mdl.CLUSTER_BETA, "rc_arcsec": mdl.CLUSTER_RC_ARCSEC,
                                    "rmax_arcsec": mdl.CLUSTER_RMAX_ARCSEC}
