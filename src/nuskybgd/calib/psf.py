@@ -102,6 +102,38 @@ class KingPSF:
         r = np.minimum(np.asarray(r_arcmin, float) * 60.0, self.rmax_arcsec)
         return (1.0 - _king_tail(r, self.rc_arcsec, self.index)) / (1.0 - self._tail_max)
 
+    def pixel_fractions(self, shape: tuple[int, int], x: float, y: float,
+                        oversample: int = 4) -> np.ndarray:
+        """Fraction of a point source's counts in each pixel of a sky grid.
+
+        Parameters
+        ----------
+        shape : (ny, nx)
+            Sky grid ``[y, x]``; pixel ``[j, i]`` is centred on sky X = i + 1, Y = j + 1.
+        x, y : float
+            Source position in continuous 1-based sky pixels (the event file's X/Y frame).
+        oversample : int
+            Sub-samples per pixel side used to integrate the profile over each pixel.
+
+        Returns
+        -------
+        ndarray (ny, nx)
+            The profile integrated over each pixel (sums to 1 when the grid holds the 10′ disc).
+        """
+        out = np.zeros(shape)
+        rpix = self.rmax_arcsec / DET1_PIXEL_ARCSEC + 1.0
+        j0, j1 = max(int(np.floor(y - 1 - rpix)), 0), min(int(np.ceil(y - 1 + rpix)) + 1, shape[0])
+        i0, i1 = max(int(np.floor(x - 1 - rpix)), 0), min(int(np.ceil(x - 1 + rpix)) + 1, shape[1])
+        if j0 >= j1 or i0 >= i1:
+            return out
+        k = max(int(oversample), 1)
+        sub = (np.arange(k) + 0.5) / k - 0.5
+        dx = (np.arange(i0, i1) + 1 - x)[:, None] + sub[None, :]  # (nx, k)
+        dy = (np.arange(j0, j1) + 1 - y)[:, None] + sub[None, :]  # (ny, k)
+        r = np.hypot(dx[None, :, None, :], dy[:, None, :, None]) * (DET1_PIXEL_ARCSEC / 60.0)
+        out[j0:j1, i0:i1] = self.per_sky_pixel(r).mean(axis=(2, 3))
+        return out
+
     def mask_fraction(self, mask: np.ndarray, x: float, y: float, oversample: int = 4) -> float:
         """Fraction of a point source's counts that falls in a boolean sky mask.
 
@@ -120,20 +152,7 @@ class KingPSF:
             Σ over mask pixels of the PSF integrated over the pixel (0–1).
         """
         m = np.asarray(mask, bool)
-        rpix = self.rmax_arcsec / DET1_PIXEL_ARCSEC + 1.0
-        j0, j1 = max(int(np.floor(y - 1 - rpix)), 0), min(int(np.ceil(y - 1 + rpix)) + 1, m.shape[0])
-        i0, i1 = max(int(np.floor(x - 1 - rpix)), 0), min(int(np.ceil(x - 1 + rpix)) + 1, m.shape[1])
-        if j0 >= j1 or i0 >= i1:
-            return 0.0
-        jj, ii = np.nonzero(m[j0:j1, i0:i1])
-        if jj.size == 0:
-            return 0.0
-        k = max(int(oversample), 1)
-        sub = (np.arange(k) + 0.5) / k - 0.5
-        dx = (ii + i0 + 1 - x)[:, None, None] + sub[None, None, :]
-        dy = (jj + j0 + 1 - y)[:, None, None] + sub[None, :, None]
-        r_arcmin = np.hypot(dx, dy) * (DET1_PIXEL_ARCSEC / 60.0)
-        return float(self.per_sky_pixel(r_arcmin).sum() / k ** 2)
+        return float(self.pixel_fractions(m.shape, x, y, oversample)[m].sum())
 
     def draw_offsets(self, rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
         """``n`` photon offsets (arcsec) from the source drawn from this profile."""

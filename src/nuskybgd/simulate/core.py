@@ -29,6 +29,7 @@ from nuskybgd.io.atomic import check_writable, write_atomic, write_text_atomic
 from nuskybgd.simulate import model as mdl
 from nuskybgd.simulate import schema
 from nuskybgd.simulate.timeline import draw_times, make_bad_pixels, make_gtis, make_track
+from nuskybgd.simulate.truth import fit_parameters, line_labels, named_parameters
 
 #: Background component names, in XSPEC source order (sources 2..5).
 BACKGROUND_COMPONENTS = ("apbgd", "intbgd", "fcxb", "intn")
@@ -469,9 +470,7 @@ def _simulate_module(m: str, cal, rng: np.random.Generator, rep, *, seqid, gti, 
             sum(mtruth["expected_counts"][str(d)][nm] for nm in BACKGROUND_COMPONENTS))
 
     mtruth["fit_parameters"] = {str(d): fit_parameters(mtruth["components"], d) for d in range(4)}
-    mtruth["component_labels"] = {
-        nm: f"line_{p['LineE']:.2f}keV"
-        for nm, p in mtruth["components"]["intbgd"]["components"].items() if "LineE" in p}
+    mtruth["component_labels"] = line_labels(mtruth["components"])
 
     # --- event columns -----------------------------------------------------------------------
     cols = schema.empty_event_columns(n)
@@ -546,38 +545,8 @@ def _simulate_module(m: str, cal, rng: np.random.Generator, rep, *, seqid, gti, 
         "files": {"events": evt.name, "gti": gtif.name, "det1": d1f.name},
         "active_pixels": {str(d): int(np.count_nonzero(det_map == d)) for d in range(4)},
     })
+    mtruth["parameters"] = named_parameters(mtruth)
     return ModuleResult(m, evt, gtif, d1f, n, mtruth)
-
-
-def fit_parameters(components: dict, det: int) -> dict[str, float]:
-    """Injected parameters of a region covering detector ``det``, named as the fit reports them.
-
-    Names are ``<source>.<XSPEC component>.<parameter>`` (``apbgd.cutoffpl.norm``,
-    ``intbgd.lorentz_5.norm``, ``intn.bknpower.norm``), the ``Parameter.full_name`` of
-    :mod:`nuskybgd.spectral.parameters`.  Norms are for the whole (exposure-weighted, bad-pixel
-    screened) active area of the detector: cutoffpl and bknpower in ph keV⁻¹ cm⁻² s⁻¹ at 1 keV,
-    lorentz/apec in their XSPEC units; energies in keV.
-
-    Parameters
-    ----------
-    components : dict
-        ``truth["modules"][m]["components"]`` as built by :func:`simulate_observation`.
-    det : int
-        Detector 0–3.
-    """
-    out: dict[str, float] = {}
-    for src, model in (("apbgd", "cutoffpl"), ("fcxb", "cutoffpl"), ("intn", "bknpower")):
-        c = components[src]
-        for k, v in c["parameters"].items():
-            out[f"{src}.{model}.{k}"] = float(v)
-        out[f"{src}.{model}.norm"] = float(c["per_detector"][str(det)]["norm"])
-    ib = components["intbgd"]
-    for nm, p in ib["components"].items():
-        for k, v in p.items():
-            if k != "norm_whole_detector":
-                out[f"intbgd.{nm}.{k}"] = float(v)
-        out[f"intbgd.{nm}.norm"] = float(ib["per_detector"][str(det)]["norms"][nm])
-    return out
 
 
 def _draw_source(rng, cal, m, source, src_params, gti, live, track, pa_pnt, src_xy, det_map,
