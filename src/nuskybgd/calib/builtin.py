@@ -39,6 +39,7 @@ from nuskybgd.constants import (
     PI_E0_KEV,
     RAW_PIXEL_MM,
     RAW_PIXELS_PER_SIDE,
+    normalise_module,
 )
 from nuskybgd.io.ogip_types import Arf, Rmf
 
@@ -101,7 +102,7 @@ def detector_layout(module: str) -> PixelMap:
         int16 maps (360, 360) ``[y, x]``, −1 outside the detectors; ``pdf_max`` is 1 on the
         detectors and 0 elsewhere.
     """
-    cx, cy = LAYOUT_CENTRE[module.upper().removeprefix("FPM")]
+    cx, cy = LAYOUT_CENTRE[normalise_module(module)]
     side = DETECTOR_SIDE_SUBPIX
     n = DET1_SIZE
     y, x = np.mgrid[0:n, 0:n].astype(np.float64) + 0.5  # sub-pixel centres
@@ -172,7 +173,7 @@ def gaussian_rmf(module: str = "A", det: int | None = None, nsigma: float = 6.0)
     m = sp.csr_matrix((w[keep], (rows[keep], chans[keep])), shape=(N_PI, N_PI))
     header = {
         "TELESCOP": "NuSTAR",
-        "INSTRUME": f"FPM{module.upper().removeprefix('FPM')}",
+        "INSTRUME": f"FPM{normalise_module(module)}",
         "CHANTYPE": "PI",
         "HDUCLAS3": "REDIST",
         "LO_THRES": 0.0,
@@ -348,7 +349,7 @@ def aperture_solid_angle(module: str, full: bool = False) -> np.ndarray:
         If true return the 576×576 grid (DET1 idx k at grid index k + 108); otherwise the
         360×360 DET1 crop ``[y, x]``.
     """
-    g = APERTURE_GEOMETRY[module.upper().removeprefix("FPM")]
+    g = APERTURE_GEOMETRY[normalise_module(module)]
     n = APERTURE_GRID
     y, x = np.mgrid[0:n, 0:n].astype(np.float64)
     deg_per_cell = np.degrees(DET1_PIXEL_MM / g["height_mm"])

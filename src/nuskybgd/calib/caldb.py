@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nuskybgd.constants import CALDB_INDEX_RELPATH
+from nuskybgd.constants import CALDB_INDEX_RELPATH, normalise_module
 from nuskybgd.errors import CalibrationError, NuskybgdError
 
 #: Location of the NuSTAR FPM index below a CALDB root.
@@ -172,7 +172,7 @@ class CaldbIndex:
         CalibrationError
             No row matches; the message names the index file and the item.
         """
-        mod = module.upper().removeprefix("FPM")
+        mod = normalise_module(module)
         instr = f"FPM{mod}"
         date = parse_date_obs(date_obs)
         c = self._cols

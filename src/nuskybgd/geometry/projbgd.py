@@ -22,7 +22,7 @@ import scipy.fft
 import scipy.ndimage
 import scipy.signal
 
-from nuskybgd.constants import DET1_PIXEL_MM, DET1_REFPIX, DET1_SIZE, SKY_SIZE
+from nuskybgd.constants import DET1_PIXEL_MM, DET1_REFPIX, DET1_SIZE, SKY_SIZE, normalise_module
 from nuskybgd.geometry.aspect import AspectHistogram
 from nuskybgd.geometry.frames import PROJBGD_ROLL_OFFSET_DEG, nudge
 
@@ -81,9 +81,7 @@ def aperture_counts_image(
     ndarray float64 (360, 360)
         Counts per 100 ks per DET1 pixel in 10–15 keV (Boldt-87 CXB), plus the floor.
     """
-    module = module.upper()
-    if module not in APERTURE_NORM:
-        raise ValueError(f"module must be A or B, not {module!r}")
+    module = normalise_module(module)
     om = np.asarray(omega_deg2, dtype=float)
     shift = APERTURE_SHIFT_MM[module] if shift_mm is None else shift_mm
     scale = APERTURE_NORM[module] if norm is None else float(norm)

@@ -33,6 +33,7 @@ from pathlib import Path
 import numpy as np
 from astropy.io import fits
 
+from nuskybgd.constants import normalise_module
 from nuskybgd.errors import InputError, NuskybgdError
 from nuskybgd.io.events import events_hdu
 from nuskybgd.io.ogip import find_hdu, open_fits
@@ -122,15 +123,17 @@ class Observation:
 
     def event_file(self, module: str, mode: str = "01") -> EventFile | None:
         """The event file of ``module`` and ``mode`` (first match; CHU splits excluded)."""
+        module = normalise_module(module)
         for e in self.event_files:
-            if e.module == module.upper() and e.mode == mode and e.chu is None:
+            if e.module == module and e.mode == mode and e.chu is None:
                 return e
         return None
 
     def exposure(self, module: str, mode: str = "01") -> float:
         """Total EXPOSURE (s) of the event files of ``module`` and ``mode`` (CHU splits summed)."""
+        module = normalise_module(module)
         return float(sum(e.exposure for e in self.event_files
-                         if e.module == module.upper() and e.mode == mode))
+                         if e.module == module and e.mode == mode))
 
 
 # --------------------------------------------------------------------------------------------
@@ -182,7 +185,8 @@ def summarise_event_file(path: str | Path) -> EventFile:
         kw = {k: _kw(ev, prim, k) for k in keys}
     m = _EVT_NAME.match(p.name)
     instrume = str(kw["INSTRUME"] or "").strip().upper()
-    module = instrume[-1] if instrume in ("FPMA", "FPMB") else (m.group("mod").upper() if m else None)
+    module = (normalise_module(instrume, "INSTRUME of event file", p) if instrume
+              else (m.group("mod").upper() if m else None))
     if module is None:
         raise InputError(
             f"{p} does not say which module it belongs to (INSTRUME={kw['INSTRUME']!r}); "

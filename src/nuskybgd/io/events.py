@@ -33,7 +33,7 @@ import numpy as np
 from astropy.io import fits
 from astropy.wcs import WCS
 
-from nuskybgd.constants import TNULL_DET, TNULL_PI, TNULL_SKY
+from nuskybgd.constants import TNULL_DET, TNULL_PI, TNULL_SKY, normalise_module
 from nuskybgd.energy import band_to_pi
 from nuskybgd.errors import InputError
 from nuskybgd.io.ogip import column_keyword, find_hdu, open_fits
@@ -252,8 +252,10 @@ class EventList:
     @property
     def module(self) -> str | None:
         """'A' or 'B' from INSTRUME (FPMA/FPMB)."""
-        ins = str(self.keyword("INSTRUME", "")).strip().upper()
-        return ins[-1] if ins in ("FPMA", "FPMB") else None
+        ins = self.keyword("INSTRUME", None)
+        if ins is None or not str(ins).strip():
+            return None
+        return normalise_module(ins, "INSTRUME of event file", self.path)
 
     # ---- derived
     @property

@@ -22,7 +22,14 @@ import numpy as np
 from astropy.io import fits
 
 from nuskybgd.calib.psf import NUSTAR_PSF
-from nuskybgd.constants import DET1_PIXEL_ARCSEC, DET1_SIZE, MODULES, SKY_REFPIX, SKY_SIZE
+from nuskybgd.constants import (
+    DET1_PIXEL_ARCSEC,
+    DET1_SIZE,
+    MODULES,
+    SKY_REFPIX,
+    SKY_SIZE,
+    normalise_module,
+)
 from nuskybgd.errors import CalibrationError, InputError
 from nuskybgd.events import Reporter
 from nuskybgd.io.atomic import check_writable, write_atomic, write_text_atomic
@@ -176,9 +183,7 @@ def check_options(seqid: str, exposure: float, source: str, components: tuple[st
     bad = [c for c in components if c not in ALL_COMPONENTS]
     if bad:
         raise InputError(f"unknown component(s) {', '.join(bad)}; choose from {', '.join(ALL_COMPONENTS)}.")
-    modules = tuple(str(m).upper() for m in modules)
-    if any(m not in MODULES for m in modules):
-        raise InputError(f"modules {modules} must be A and/or B.")
+    modules = tuple(normalise_module(m, "--modules") for m in modules)
     if convention not in ("physical", "projbgd"):
         raise InputError(f"convention '{convention}' is not known; use physical or projbgd.")
     return modules
