@@ -27,6 +27,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from nuskybgd.calib.base import PixelMap
+from nuskybgd.calib.base import unit_detabs as unit_detabs  # re-exported (resolve uses it)
 from nuskybgd.constants import (
     APERTURE_GRID,
     APERTURE_OFFSET,
@@ -41,6 +42,8 @@ from nuskybgd.constants import (
     RAW_PIXELS_PER_SIDE,
     normalise_module,
 )
+from nuskybgd.constants import NOMINAL_APERTURE_PARAMS as NOMINAL_APERTURE_PARAMS  # re-exported
+from nuskybgd.energy import response_energy_grid as energy_grid
 from nuskybgd.io.ogip_types import Arf, Rmf
 
 # ----------------------------------------------------------------------------------------------
@@ -48,10 +51,6 @@ from nuskybgd.io.ogip_types import Arf, Rmf
 # ----------------------------------------------------------------------------------------------
 
 
-def energy_grid() -> tuple[np.ndarray, np.ndarray]:
-    """The 4096-row response energy grid ``(energ_lo, energ_hi)`` in keV: 1.6 + 0.04 k."""
-    lo = PI_E0_KEV + PI_DE_KEV * np.arange(N_PI, dtype=np.float64)
-    return lo, lo + PI_DE_KEV
 
 
 # ----------------------------------------------------------------------------------------------
@@ -298,11 +297,6 @@ def onaxis_arf(module: str = "A") -> Arf:
                            "NSBCALIB": "BUILTIN"})
 
 
-def unit_detabs(det: int, module: str = "A") -> Arf:
-    """Detector absorption of 1 at all energies (nuskybgd-py's fit applies no DETABS either)."""
-    lo, hi = energy_grid()
-    return Arf(lo, hi, np.ones(N_PI), {"TELESCOP": "NuSTAR", "INSTRUME": f"FPM{module.upper()[-1]}",
-                                       "DETNAM": f"DET{det}", "NSBCALIB": "BUILTIN"})
 
 
 # ----------------------------------------------------------------------------------------------
@@ -361,13 +355,6 @@ def aperture_solid_angle(module: str, full: bool = False) -> np.ndarray:
     return omega[s, s].copy()
 
 
-#: Aperture-model parameters of nuskybgd-py's ``nomapbgdparams.dat`` (reference
-#: geometry-and-calibration §8): norm (10–15 keV cts deg⁻² mm⁻² per 1e5 s), constant offset,
-#: x/y shift of the aperture image in mm, rotation in degrees.
-NOMINAL_APERTURE_PARAMS: dict[str, dict[str, float]] = {
-    "A": {"norm": 0.32, "const": 0.0, "shift_x_mm": -3.4, "shift_y_mm": 2.0, "rotation_deg": 0.0},
-    "B": {"norm": 0.32, "const": 0.0, "shift_x_mm": -3.5, "shift_y_mm": 1.6, "rotation_deg": 0.0},
-}
 
 
 # ----------------------------------------------------------------------------------------------

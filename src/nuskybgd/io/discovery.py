@@ -35,7 +35,7 @@ from astropy.io import fits
 
 from nuskybgd.constants import normalise_module
 from nuskybgd.errors import InputError, NuskybgdError
-from nuskybgd.io.events import events_hdu
+from nuskybgd.io.events import event_headers
 from nuskybgd.io.ogip import find_hdu, open_fits
 
 __all__ = ["EventFile", "Observation", "discover", "discover_observation", "summarise_event_file"]
@@ -171,10 +171,8 @@ def summarise_event_file(path: str | Path) -> EventFile:
         Not FITS, truncated, or no EVENTS extension.
     """
     p = Path(path)
-    with open_fits(p, "event file") as hdul:
-        hdu = events_hdu(hdul, p)
-        ev, prim = hdu.header, hdul[0].header
-        n_events = int(ev.get("NAXIS2", 0))
+    with open_fits(p, "event file") as hdul:  # one open: headers and the GTI sum
+        prim, ev, n_events = event_headers(hdul, p)
         gti_hdu = find_hdu(hdul, ("GTI", "STDGTI"), "GTI")
         gti_ontime = None
         if gti_hdu is not None and {"START", "STOP"} <= {n.upper() for n in gti_hdu.columns.names}:

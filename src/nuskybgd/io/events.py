@@ -415,8 +415,13 @@ def read_event_headers(path: str | Path) -> tuple[fits.Header, fits.Header, int]
     """
     p = Path(path)
     with open_fits(p, "event file") as hdul:
-        hdu = events_hdu(hdul, p)
-        return hdul[0].header.copy(), hdu.header.copy(), int(hdu.header.get("NAXIS2", 0))
+        return event_headers(hdul, p)
+
+
+def event_headers(hdul: fits.HDUList, path: str | Path) -> tuple[fits.Header, fits.Header, int]:
+    """:func:`read_event_headers` on an already open event file (copies of the headers)."""
+    hdu = events_hdu(hdul, path)
+    return hdul[0].header.copy(), hdu.header.copy(), int(hdu.header.get("NAXIS2", 0))
 
 
 def read_events(path: str | Path, columns: Sequence[str] | str | None = None) -> EventList:
