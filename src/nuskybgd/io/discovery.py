@@ -36,7 +36,7 @@ from astropy.io import fits
 from nuskybgd.constants import normalise_module
 from nuskybgd.errors import InputError, NuskybgdError
 from nuskybgd.io.events import event_headers
-from nuskybgd.io.ogip import find_hdu, open_fits
+from nuskybgd.io.fitsfile import find_hdu, open_fits
 
 __all__ = ["EventFile", "Observation", "discover", "discover_observation", "summarise_event_file"]
 

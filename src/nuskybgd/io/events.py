@@ -36,7 +36,7 @@ from astropy.wcs import WCS
 from nuskybgd.constants import TNULL_DET, TNULL_PI, TNULL_SKY, normalise_module
 from nuskybgd.energy import band_to_pi
 from nuskybgd.errors import InputError
-from nuskybgd.io.ogip import column_keyword, find_hdu, open_fits
+from nuskybgd.io.fitsfile import column_keyword, find_hdu, open_fits
 
 __all__ = [
     "STANDARD_COLUMNS",
@@ -346,7 +346,7 @@ def _gti_from_hdu(hdu: fits.BinTableHDU, path: Path) -> Gti:
 
 
 def _plain(header: fits.Header) -> dict:
-    from nuskybgd.io.ogip import header_to_dict
+    from nuskybgd.io.fitsfile import header_to_dict
 
     return header_to_dict(header)
 

@@ -38,7 +38,7 @@ from astropy.io import fits
 
 from nuskybgd.io.atomic import write_fits_atomic
 from nuskybgd.io.ogip_types import Arf
-from nuskybgd.provenance import stamp_header
+from nuskybgd.provenance import Provenance
 
 VERSION = "20100101v900"
 VALID_FROM = ("2010-01-01", "00:00:00")
@@ -51,9 +51,12 @@ def _for_detector(hdu: fits.BinTableHDU, det: int) -> None:
     hdu.header["DETNAM"] = f"DET{det}"
 
 
+def _provenance(cal) -> Provenance:
+    return Provenance.of_calibration(cal, task="simulate --caldb-tree")
+
+
 def _stamp(h: fits.Header, cal, what: str) -> None:
-    stamp_header(h, calibration=cal.source, calibration_detail=cal.detail,
-                 task="simulate --caldb-tree")
+    _provenance(cal).stamp(h)
     h["TELESCOP"] = "NuSTAR"
     h["INSTRUME"] = f"FPM{cal.module}"
     h.add_comment(f"Synthetic CALDB {what} written by nuskybgd from the calibration used.")
@@ -196,7 +199,7 @@ def _write_badpix(fpm: Path, m: str, cal, overwrite: bool, rows: list) -> None:
 
 def _write_rmfs(fpm: Path, m: str, cal, overwrite: bool, rows: list) -> None:
     """The per-detector RMFs and the GRPRMF file that points at them."""
-    from nuskybgd.io.ogip import write_rmf
+    from nuskybgd.io.rmf import write_rmf
 
     instr = f"FPM{m}"
     rmfdir = fpm / "cpf/rmf"
@@ -207,8 +210,7 @@ def _write_rmfs(fpm: Path, m: str, cal, overwrite: bool, rows: list) -> None:
         r = cal.rmf(d)
         r.header = {**r.header, "DETNAM": f"DET{d}", "INSTRUME": instr, "TELESCOP": "NuSTAR"}
         name = f"nu{m}cutdet{d}_{VERSION}.rmf"
-        write_rmf(r, rmfdir / name, overwrite=overwrite, calibration=cal.source,
-                  calibration_detail=cal.detail, task="simulate --caldb-tree")
+        write_rmf(r, rmfdir / name, overwrite=overwrite, provenance=_provenance(cal))
         g = fits.BinTableHDU.from_columns([
             fits.Column("RAWX", "1B", array=np.array([0], np.uint8)),
             fits.Column("RAWY", "1B", array=np.array([0], np.uint8)),
@@ -225,7 +227,7 @@ def _write_rmfs(fpm: Path, m: str, cal, overwrite: bool, rows: list) -> None:
 
 def _write_arf(fpm: Path, m: str, cal, overwrite: bool, rows: list) -> None:
     """SPECRESP: the on-axis ARF."""
-    from nuskybgd.io.ogip import write_arf
+    from nuskybgd.io.arf import write_arf
 
     instr = f"FPM{m}"
     arf = cal.onaxis_arf()
@@ -233,7 +235,7 @@ def _write_arf(fpm: Path, m: str, cal, overwrite: bool, rows: list) -> None:
               {**arf.header, "INSTRUME": instr, "TELESCOP": "NuSTAR"})
     (fpm / "bcf/arf").mkdir(parents=True, exist_ok=True)
     write_arf(arf, fpm / "bcf/arf" / f"nu{m}{VERSION}.arf", overwrite=overwrite,
-              calibration=cal.source, calibration_detail=cal.detail, task="simulate --caldb-tree")
+              provenance=_provenance(cal))
     rows.append(_index_row(instr, "SPECRESP", "data/nustar/fpm/bcf/arf", f"nu{m}{VERSION}.arf",
                            1, "-", desc="on-axis effective area"))
 
@@ -299,8 +301,8 @@ def _write_index(fpm: Path, cals: dict, overwrite: bool, rows: list) -> Path:
             cols.append(fits.Column(name, fmt, array=np.array(vals, float)))
     cif = fits.BinTableHDU.from_columns(cols, name="CIF")
     cif.header["CALDBVER"] = ("nuskybgd-sim", "synthetic CALDB written by nuskybgd simulate")
-    stamp_header(cif.header, calibration=",".join(sorted({c.source for c in cals.values()})),
-                 task="simulate --caldb-tree")
+    Provenance(calibration=",".join(sorted({c.source for c in cals.values()})),
+               task="simulate --caldb-tree").stamp(cif.header)
     idx = fpm / "caldb.indx"
     write_fits_atomic(idx, fits.HDUList([fits.PrimaryHDU(), cif]), overwrite=overwrite)
     return idx
