@@ -135,21 +135,10 @@ class KingPSF:
         return out
 
     def mask_fraction(self, mask: np.ndarray, x: float, y: float, oversample: int = 4) -> float:
-        """Fraction of a point source's counts that falls in a boolean sky mask.
+        """Fraction of a point source's counts that falls in a boolean sky ``mask`` ``[y, x]``.
 
-        Parameters
-        ----------
-        mask : ndarray of bool, shape (ny, nx)
-            Sky grid ``[y, x]``; pixel ``[j, i]`` is centred on sky X = i + 1, Y = j + 1.
-        x, y : float
-            Source position in continuous 1-based sky pixels (the event file's X/Y frame).
-        oversample : int
-            Sub-samples per pixel side used to integrate the profile over each pixel.
-
-        Returns
-        -------
-        float
-            Σ over mask pixels of the PSF integrated over the pixel (0–1).
+        Same grid convention, source position and ``oversample`` as :meth:`pixel_fractions`;
+        returns the sum of its pixel fractions over the mask (0–1).
         """
         m = np.asarray(mask, bool)
         return float(self.pixel_fractions(m.shape, x, y, oversample)[m].sum())

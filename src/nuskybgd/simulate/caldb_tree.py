@@ -132,6 +132,14 @@ def _index_row(instrume: str, cnam: str, cal_dir: str, cal_file: str, xno: int =
             "CAL_QUAL": 0, "CAL_DATE": "2026-01-01", "CAL_DESC": desc[:70]}
 
 
+def _detector_rows(instrume: str, cnam: str, cal_dir: str, cal_file: str, desc: str,
+                   cbd: str | None = None) -> list[dict]:
+    """One index row per detector (extensions 1–4, DETNAM DET0–DET3) of a per-detector file."""
+    extra = {"cbd": cbd} if cbd is not None else {}
+    return [_index_row(instrume, cnam, cal_dir, cal_file, d + 1, f"DET{d}", desc=desc, **extra)
+            for d in range(4)]
+
+
 def _write(path: Path, hdul: fits.HDUList, overwrite: bool, rows: list, row: dict | list) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     write_fits_atomic(path, hdul, overwrite=overwrite)
@@ -144,8 +152,8 @@ def _write_pixpos(fpm: Path, m: str, cal, overwrite: bool, rows: list) -> None:
     _stamp(prim.header, cal, "PIXPOS")
     _write(fpm / "bcf/pixpos" / f"nu{m}pixpos{VERSION}.fits",
            fits.HDUList([prim, *_pixpos_hdus(cal)]), overwrite, rows,
-           [_index_row(f"FPM{m}", "PIXPOS", rel, f"nu{m}pixpos{VERSION}.fits", d + 1, f"DET{d}",
-                       desc="PIXPOS-like ownership (synthetic)") for d in range(4)])
+           _detector_rows(f"FPM{m}", "PIXPOS", rel, f"nu{m}pixpos{VERSION}.fits",
+                          desc="PIXPOS-like ownership (synthetic)"))
 
 
 def _write_instrmap(fpm: Path, m: str, cal, overwrite: bool, rows: list) -> None:
@@ -192,9 +200,8 @@ def _write_badpix(fpm: Path, m: str, cal, overwrite: bool, rows: list) -> None:
         _for_detector(b, d)
         bps.append(b)
     _write(fpm / "bcf/badpix" / f"nu{m}badpix{VERSION}.fits", fits.HDUList(bps), overwrite,
-           rows, [_index_row(f"FPM{m}", "BADPIX", "data/nustar/fpm/bcf/badpix",
-                             f"nu{m}badpix{VERSION}.fits", d + 1, f"DET{d}",
-                             desc="CALDB bad pixels (none)") for d in range(4)])
+           rows, _detector_rows(f"FPM{m}", "BADPIX", "data/nustar/fpm/bcf/badpix",
+                                f"nu{m}badpix{VERSION}.fits", desc="CALDB bad pixels (none)"))
 
 
 def _write_rmfs(fpm: Path, m: str, cal, overwrite: bool, rows: list) -> None:
@@ -220,9 +227,8 @@ def _write_rmfs(fpm: Path, m: str, cal, overwrite: bool, rows: list) -> None:
         _for_detector(g, d)
         grp.append(g)
     _write(rmfdir / f"nu{m}cutgrprmf{VERSION}.fits", fits.HDUList(grp), overwrite, rows,
-           [_index_row(instr, "GRPRMF", "data/nustar/fpm/cpf/rmf",
-                       f"nu{m}cutgrprmf{VERSION}.fits", d + 1, f"DET{d}",
-                       cbd="DEPTHCUT(NOMINAL)", desc="grouping of RMFs") for d in range(4)])
+           _detector_rows(instr, "GRPRMF", "data/nustar/fpm/cpf/rmf", f"nu{m}cutgrprmf{VERSION}.fits",
+                          cbd="DEPTHCUT(NOMINAL)", desc="grouping of RMFs"))
 
 
 def _write_arf(fpm: Path, m: str, cal, overwrite: bool, rows: list) -> None:
@@ -257,9 +263,8 @@ def _write_detabs(fpm: Path, m: str, cal, overwrite: bool, rows: list) -> None:
         _for_detector(t, d)
         dab.append(t)
     _write(fpm / "bcf/detabs" / f"nu{m}detabs{VERSION}.fits", fits.HDUList(dab), overwrite,
-           rows, [_index_row(f"FPM{m}", "DETABS", "data/nustar/fpm/bcf/detabs",
-                             f"nu{m}detabs{VERSION}.fits", d + 1, f"DET{d}",
-                             desc="detector absorption") for d in range(4)])
+           rows, _detector_rows(f"FPM{m}", "DETABS", "data/nustar/fpm/bcf/detabs",
+                                f"nu{m}detabs{VERSION}.fits", desc="detector absorption"))
 
 
 def _write_beabspar(fpm: Path, cal, overwrite: bool, rows: list) -> None:
