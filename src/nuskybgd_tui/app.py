@@ -12,12 +12,12 @@ from collections.abc import Sequence
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the wizard (for now: the terminal demo pipeline); returns the exit status."""
-    from nuskybgd.cli import main as cli_main
+    import subprocess
 
     argv = list(sys.argv[1:] if argv is None else argv)
     print("nuskybgd-tui: the interactive wizard is not available in this version; "
           "running the demo pipeline in the terminal instead.", file=sys.stderr)
-    return cli_main(["demo", *argv])
+    return subprocess.call([sys.executable, "-m", "nuskybgd", "demo", *argv])
 
 
 if __name__ == "__main__":  # pragma: no cover
