@@ -6,8 +6,6 @@ CALDB INSTRMAP/PIXPOS headers, nupipeline defaults, and the OGIP response files 
 
 from __future__ import annotations
 
-from pathlib import Path
-
 #: Modules (focal-plane modules) of NuSTAR.  Source: INSTRUME = FPMA/FPMB in every NuSTAR file.
 MODULES: tuple[str, str] = ("A", "B")
 
@@ -109,30 +107,3 @@ EDGE_PT_K_KEV: float = 78.395
 #: CALDB index location below $CALDB.  Source: HEASARC CALDB layout (caldb.indx per mission/instr).
 CALDB_INDEX_RELPATH: str = "data/nustar/fpm/caldb.indx"
 
-
-def normalise_module(value: object, what: str = "module", path: str | Path | None = None) -> str:
-    """The module letter 'A' or 'B' from 'A', 'B', 'FPMA' or 'FPMB' (any case, spaces ignored).
-
-    Parameters
-    ----------
-    value : str
-        A module letter or an INSTRUME value.
-    what : str
-        What the value is, for the error message (``"mod"``, ``"event file"`` …).
-    path : path, optional
-        The file the value was read from, named in the error.
-
-    Raises
-    ------
-    InputError
-        For anything else (e.g. 'C', 'FPMC', '' or None), naming ``what`` and ``path``.
-    """
-    from nuskybgd.errors import InputError
-
-    s = str(value).strip().upper() if value is not None else ""
-    letter = s.removeprefix("FPM")
-    if letter in MODULES:
-        return letter
-    where = f"{what} {path}" if path is not None else what
-    raise InputError(f"{where} says {value!r}, which is not a NuSTAR module; "
-                     "give A or B (FPMA or FPMB).", path)

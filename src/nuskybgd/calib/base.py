@@ -11,9 +11,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nuskybgd.constants import N_PI, NOMINAL_APERTURE_PARAMS, normalise_module
+from nuskybgd.constants import N_PI, NOMINAL_APERTURE_PARAMS
 from nuskybgd.energy import response_energy_grid
 from nuskybgd.io.ogip_types import Arf, Rmf
+from nuskybgd.modules import normalise_module
 
 
 def unit_detabs(det: int, module: str = "A") -> Arf:

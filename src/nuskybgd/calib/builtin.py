@@ -40,11 +40,11 @@ from nuskybgd.constants import (
     PI_E0_KEV,
     RAW_PIXEL_MM,
     RAW_PIXELS_PER_SIDE,
-    normalise_module,
 )
 from nuskybgd.constants import NOMINAL_APERTURE_PARAMS as NOMINAL_APERTURE_PARAMS  # re-exported
 from nuskybgd.energy import response_energy_grid as energy_grid
 from nuskybgd.io.ogip_types import Arf, Rmf
+from nuskybgd.modules import normalise_module
 
 # ----------------------------------------------------------------------------------------------
 # energy grid
@@ -240,7 +240,7 @@ def be_transmission(module: str = "A") -> Arf:
     """Be window transmission on the 4096-row grid as an :class:`Arf` (unitless)."""
     lo, hi = energy_grid()
     t = be_window_transmission(0.5 * (lo + hi))
-    return Arf(lo, hi, t, {"TELESCOP": "NuSTAR", "INSTRUME": f"FPM{module.upper()[-1]}",
+    return Arf(lo, hi, t, {"TELESCOP": "NuSTAR", "INSTRUME": f"FPM{normalise_module(module)}",
                            "NSBCALIB": "BUILTIN"})
 
 
@@ -293,7 +293,7 @@ def onaxis_arf(module: str = "A") -> Arf:
     """On-axis effective area (cm²) on the 4096-row grid as an :class:`Arf`."""
     lo, hi = energy_grid()
     a = onaxis_effective_area(0.5 * (lo + hi))
-    return Arf(lo, hi, a, {"TELESCOP": "NuSTAR", "INSTRUME": f"FPM{module.upper()[-1]}",
+    return Arf(lo, hi, a, {"TELESCOP": "NuSTAR", "INSTRUME": f"FPM{normalise_module(module)}",
                            "NSBCALIB": "BUILTIN"})
 
 

@@ -25,8 +25,9 @@ from pathlib import Path
 
 import numpy as np
 
-from nuskybgd.constants import CALDB_INDEX_RELPATH, normalise_module
+from nuskybgd.constants import CALDB_INDEX_RELPATH
 from nuskybgd.errors import CalibrationError, NuskybgdError
+from nuskybgd.modules import normalise_module
 
 #: Location of the NuSTAR FPM index below a CALDB root.
 INDEX_RELPATH = Path(CALDB_INDEX_RELPATH)

@@ -22,9 +22,10 @@ from nuskybgd.calib import builtin
 from nuskybgd.calib.auxil import AUXIL_FILES, find_auxil_dir
 from nuskybgd.calib.base import Calibration, CalibrationItem, PixelMap
 from nuskybgd.calib.caldb import CaldbEntry, CaldbIndex, caldb_root, parse_date_obs
-from nuskybgd.constants import APERTURE_RAW_TO_DEG2, DET1_SIZE, N_DETECTORS, N_PI, normalise_module
+from nuskybgd.constants import APERTURE_RAW_TO_DEG2, DET1_SIZE, N_DETECTORS, N_PI
 from nuskybgd.errors import CalibrationError, InputError, NuskybgdError
 from nuskybgd.io.ogip_types import Arf, Rmf
+from nuskybgd.modules import normalise_module
 
 log = logging.getLogger("nuskybgd.calib")
 

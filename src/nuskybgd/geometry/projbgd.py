@@ -29,10 +29,10 @@ from nuskybgd.constants import (
     DET1_SIZE,
     NOMINAL_APERTURE_PARAMS,
     SKY_SIZE,
-    normalise_module,
 )
 from nuskybgd.geometry.aspect import AspectHistogram
 from nuskybgd.geometry.frames import PROJBGD_ROLL_OFFSET_DEG, nudge
+from nuskybgd.modules import normalise_module
 
 __all__ = [
     "APERTURE_NORM",

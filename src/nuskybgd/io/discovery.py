@@ -33,10 +33,10 @@ from pathlib import Path
 import numpy as np
 from astropy.io import fits
 
-from nuskybgd.constants import normalise_module
 from nuskybgd.errors import InputError, NuskybgdError
 from nuskybgd.io.events import event_headers
 from nuskybgd.io.fitsfile import find_hdu, open_fits
+from nuskybgd.modules import module_of, normalise_module
 
 __all__ = ["EventFile", "Observation", "discover", "discover_observation", "summarise_event_file"]
 
@@ -183,7 +183,7 @@ def summarise_event_file(path: str | Path) -> EventFile:
         kw = {k: _kw(ev, prim, k) for k in keys}
     m = _EVT_NAME.match(p.name)
     instrume = str(kw["INSTRUME"] or "").strip().upper()
-    module = (normalise_module(instrume, "INSTRUME of event file", p) if instrume
+    module = (module_of(instrume, p, "event file") if instrume
               else (m.group("mod").upper() if m else None))
     if module is None:
         raise InputError(

@@ -33,10 +33,11 @@ import numpy as np
 from astropy.io import fits
 from astropy.wcs import WCS
 
-from nuskybgd.constants import TNULL_DET, TNULL_PI, TNULL_SKY, normalise_module
+from nuskybgd.constants import TNULL_DET, TNULL_PI, TNULL_SKY
 from nuskybgd.energy import band_to_pi
 from nuskybgd.errors import InputError
 from nuskybgd.io.fitsfile import column_keyword, find_hdu, open_fits
+from nuskybgd.modules import module_of
 
 __all__ = [
     "STANDARD_COLUMNS",
@@ -255,7 +256,7 @@ class EventList:
         ins = self.keyword("INSTRUME", None)
         if ins is None or not str(ins).strip():
             return None
-        return normalise_module(ins, "INSTRUME of event file", self.path)
+        return module_of(ins, self.path, "event file")
 
     # ---- derived
     @property

@@ -21,10 +21,11 @@ from pathlib import Path
 import numpy as np
 from astropy.io import fits
 
-from nuskybgd.constants import DET1_PIXEL_ARCSEC, MODULES, SKY_REFPIX, normalise_module
+from nuskybgd.constants import DET1_PIXEL_ARCSEC, MODULES, SKY_REFPIX
 from nuskybgd.errors import CalibrationError, InputError
 from nuskybgd.events import Reporter
 from nuskybgd.io.atomic import check_writable, write_atomic, write_text_atomic
+from nuskybgd.modules import normalise_module
 from nuskybgd.simulate import schema
 from nuskybgd.simulate.module import (  # re-exported: the per-module part lives there
     BACKGROUND_COMPONENTS,

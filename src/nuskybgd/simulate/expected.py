@@ -27,8 +27,9 @@ from pathlib import Path
 
 import numpy as np
 
-from nuskybgd.constants import SKY_SIZE, normalise_module
+from nuskybgd.constants import SKY_SIZE
 from nuskybgd.errors import InputError
+from nuskybgd.modules import normalise_module
 from nuskybgd.simulate import model as mdl
 
 #: Components reported by :func:`expected_counts`, besides ``total_background``.
@@ -247,7 +248,7 @@ def expected_counts(truth: dict | str | Path, module: str, mask: np.ndarray,
     from nuskybgd.geometry.frames import det1_to_sky
 
     data, obs = _load_truth(truth, obs_dir)
-    m = normalise_module(module, "expected_counts module")
+    m = normalise_module(module, "module")
     if m not in data.get("modules", {}):
         raise InputError(f"the simulation truth has no module {m}; simulate FPM{m} or ask for "
                          f"{' or '.join(data.get('modules', {}))}.")

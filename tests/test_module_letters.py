@@ -1,5 +1,5 @@
-"""One module-letter normaliser: A/B/FPMA/FPMB in any case; anything else is a one-sentence
-InputError naming what was read and from where."""
+"""The one module-letter normaliser (nuskybgd.modules) serves calib, geometry, io and simulate:
+A/B/FPMA/FPMB in any case; anything else is a one-sentence InputError naming the file."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from astropy.io import fits
 
-from nuskybgd.constants import normalise_module
 from nuskybgd.errors import CalibrationError, InputError
+from nuskybgd.modules import module_of, normalise_module
 
 
 @pytest.mark.parametrize("value, want", [("A", "A"), ("b", "B"), ("FPMA", "A"), ("fpmb", "B"),
@@ -21,10 +21,13 @@ def test_accepts_letters_and_instrume_values(value, want):
 def test_rejects_anything_else_naming_the_file(value, tmp_path):
     f = tmp_path / "x.evt"
     with pytest.raises(InputError) as exc:
-        normalise_module(value, "INSTRUME of event file", f)
-    msg = str(exc.value)
-    assert str(f) in msg and "FPMA or FPMB" in msg and msg.count(".") >= 1
-    assert exc.value.path == f
+        normalise_module(value, "--modules")
+    assert "--modules" in str(exc.value) and "FPMB" in str(exc.value)
+    if value is not None:
+        with pytest.raises(InputError) as exc:
+            module_of(value, f, "event file")
+        assert str(f) in str(exc.value) and "FPMA or FPMB" in str(exc.value)
+        assert exc.value.path == f
 
 
 def _event_file(path, instrume):
@@ -55,5 +58,8 @@ def test_other_layers_use_it():
         resolve("C")
     assert np.array_equal(aperture_solid_angle("FPMA"), aperture_solid_angle("a"))
     assert np.array_equal(detector_layout("fpmb").det, detector_layout("B").det)
-    with pytest.raises(InputError, match="'C'"):
+    with pytest.raises(InputError, match="not a NuSTAR module"):
         aperture_counts_image(np.zeros((360, 360)), "C")
+    from nuskybgd.calib.builtin import be_transmission, onaxis_arf
+
+    assert be_transmission("fpmb").header["INSTRUME"] == onaxis_arf("B").header["INSTRUME"] == "FPMB"
