@@ -74,7 +74,7 @@ def calibrations_for(info, prefer: str | None = None, reporter=None) -> dict:
     return out
 
 
-def run_recipe_fit(problem, recipe, references: dict[str, int], reporter=None, *, n_stage_hook=None):
+def run_recipe_fit(problem, recipe, references: dict[str, int], reporter=None):
     """Fit ``problem`` (the recipe already applied) in the recipe's stages.
 
     Stage "norms" fits the free norms; with lines to thaw, stage "lines" unties and thaws them

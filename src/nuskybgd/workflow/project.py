@@ -1,0 +1,272 @@
+"""``spec`` and ``simplify``: the fitted background projected into a source region.
+
+``spec`` (background-model.md §6) appends the source spectrum as data group N+1 and gives it
+the four background sources with the formulas of a non-reference spectrum (apbgd, intbgd and
+intn ratio-linked to the module reference's fitted norms, fcxb at its nominal preset, intn
+shapes reset), writes ``bgd_<src>.xcm`` (``backgrnd N none`` everywhere: the background is
+modelled, not subtracted) and a background spectrum ``bgd_<src>_bk.pha`` for the source region
+(model counts × the source exposure, the source's BACKSCAL, so a plain subtraction with any
+OGIP tool uses scale 1; optionally a Poisson realisation).  The user's PHA is never modified.
+
+``simplify`` (§7) resolves every link of the source groups to its value, freezes everything
+and drops the background spectra: ``bgd_only_<src>.xcm`` with model 1 left for the source.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+
+from nuskybgd.errors import InputError
+
+__all__ = ["Projection", "crossover_energy", "project_source", "simplify"]
+
+
+@dataclass
+class Projection:
+    """What :func:`project_source` wrote and computed.
+
+    ``components`` maps source name → expected counts per channel in the source region over the
+    source exposure; ``total`` is their sum; ``crossover_keV`` the energy above which the
+    projected background exceeds the net source counts (None if it never does below 79 keV).
+    """
+
+    xcm: Path
+    background_pha: Path
+    components: dict[str, np.ndarray] = field(repr=False)
+    total: np.ndarray = field(repr=False)
+    crossover_keV: float | None = None
+    problem: object | None = field(default=None, repr=False)
+
+
+def _same_file(a: str | Path, b: str | Path) -> bool:
+    try:
+        return Path(a).resolve() == Path(b).resolve()
+    except OSError:
+        return False
+
+
+def _check_order(problem, info, sess) -> None:
+    where = sess.path or "the fitted model"
+    if len(problem.spectra) != info.n_spectra:
+        raise InputError(f"{where} holds {len(problem.spectra)} spectra but {info.path} lists "
+                         f"{info.n_spectra} bgfiles; use the fit made from this configuration.", sess.path)
+    for s, (spec, bg) in enumerate(zip(problem.spectra, info.bgfiles, strict=True), start=1):
+        here = sess._file(spec.name)
+        if not _same_file(here, bg):
+            raise InputError(f"spectrum {s} of {where} is {spec.name}, not {bg}; keep the spectra in "
+                             "the order of bgfiles.", sess.path)
+
+
+def _rel(path: Path, base: Path) -> str:
+    try:
+        return str(Path(path).resolve().relative_to(Path(base).resolve()))
+    except ValueError:
+        return str(Path(path).resolve())
+
+
+def _source_spectrum(src_pha: Path, module: str, ref_spec, group: int, base: Path, grouped: bool):
+    from nuskybgd.io.ogip import read_pha
+    from nuskybgd.spectral import Response, Spectrum
+
+    pha = read_pha(src_pha)
+    if not pha.respfile:
+        raise InputError(f"source spectrum {src_pha} names no RESPFILE; set it to its RMF.", src_pha)
+    rmf = Path(pha.respfile)
+    rmf = rmf if rmf.is_absolute() else src_pha.parent / rmf
+    if not rmf.is_file():
+        raise InputError(f"source spectrum {src_pha} names RESPFILE {pha.respfile}, which does not "
+                         "exist next to it; put the RMF there or fix the keyword.", src_pha)
+    plain = Response(rmf, rmf_path=_rel(rmf, base))
+    r2, r4 = ref_spec.responses[2], ref_spec.responses[4]
+    responses = {2: plain.with_arf(r2.arf, arf_path=r2.arf_path), 3: plain,
+                 4: plain.with_arf(r4.arf, arf_path=r4.arf_path), 5: ref_spec.responses[5]}
+    if not grouped:
+        pha = replace(pha, grouping=None, quality=None)
+    return Spectrum(pha, responses, group=group, name=_rel(src_pha, base)), pha
+
+
+def crossover_energy(source_counts: np.ndarray, background: np.ndarray, e_lo: np.ndarray,
+                     e_hi: np.ndarray, band: tuple[float, float] = (3.0, 79.0), n_bins: int = 24
+                     ) -> float | None:
+    """Lowest energy (keV) above which the background exceeds the net source counts in every
+    logarithmic bin of ``band`` up to its end (None when the source dominates everywhere).
+
+    ``source_counts`` and ``background`` are counts per channel whose bounds are ``e_lo``–``e_hi``.
+    """
+    edges = np.geomspace(band[0], band[1], n_bins + 1)
+    centre = 0.5 * (np.asarray(e_lo) + np.asarray(e_hi))
+    idx = np.digitize(centre, edges) - 1
+    ok = (idx >= 0) & (idx < n_bins)
+    src = np.bincount(idx[ok], weights=np.asarray(source_counts, float)[ok], minlength=n_bins)
+    bkg = np.bincount(idx[ok], weights=np.asarray(background, float)[ok], minlength=n_bins)
+    dominated = bkg >= (src - bkg)
+    if not dominated[-1]:
+        return None
+    first = n_bins - 1
+    while first > 0 and dominated[first - 1]:
+        first -= 1
+    return float(edges[first])
+
+
+def project_source(config: str | Path, fitted: str | Path, src_reg: str | Path, src_pha: str | Path,
+                   savefile: str | None = None, outdir: str | Path | None = None, poisson: bool = False,
+                   seed: int | None = None, overwrite: bool = False, reporter=None) -> Projection:
+    """Project the fitted background into a source region (``nuskybgd spec``).
+
+    Parameters
+    ----------
+    config : path
+        ``bgdinfo.json`` of the fit.
+    fitted : path
+        ``NAME_fit.json`` or an ``.xcm`` (ours, or one XSPEC saved).
+    src_reg, src_pha : path
+        Source region (ds9) and source spectrum (its RESPFILE must exist).
+    savefile : str, optional
+        Output stem; default ``bgd_<region stem>``.
+    poisson : bool
+        Write a Poisson realisation instead of the expected counts in the background PHA.
+    """
+    from nuskybgd.events import Silent
+    from nuskybgd.io.atomic import check_writable
+    from nuskybgd.spectral import FitProblem, export_xcm
+    from nuskybgd.workflow.config import _instrume, load_bgdinfo
+    from nuskybgd.workflow.fit import load_fitted
+    from nuskybgd.workflow.geometry_weights import load_geometry, weights_for_region
+    from nuskybgd.workflow.model import apply_setting
+    from nuskybgd.workflow.presets import source_region_settings
+
+    rep = reporter if reporter is not None else Silent()
+    info = load_bgdinfo(config)
+    src_reg, src_pha = Path(src_reg), Path(src_pha)
+    for f, what in ((src_reg, "source region"), (src_pha, "source spectrum")):
+        if not f.is_file():
+            raise InputError(f"{what} {f} does not exist; check the path.", f)
+    out = Path(outdir) if outdir is not None else Path(config).parent
+    stem = savefile[:-4] if savefile and savefile.endswith(".xcm") else (savefile or f"bgd_{src_reg.stem}")
+    xcm_path, bk_path = out / f"{stem}.xcm", out / f"{stem}_bk.pha"
+    for p in (xcm_path, bk_path):
+        check_writable(p, overwrite)
+    sess = load_fitted(fitted)
+    problem = sess.build()
+    _check_order(problem, info, sess)
+    module = _instrume(src_pha, str(src_pha))
+    r = info.reference(module)
+    geom = load_geometry(info)
+    wq = weights_for_region(geom, module, src_reg, src_pha)
+    wr = weights_for_region(geom, module, info.regfiles[r], info.bgfiles[r])
+    table = _presets_for(info, module)
+    settings = source_region_settings(wq, wr, r, module, table)
+    n = len(problem.spectra) + 1
+    for src in problem.sources:
+        if src.name not in settings:
+            continue
+        src.set_groups(n)
+        for par, text in zip(src.groups[n - 1], settings[src.name], strict=True):
+            par.link = None
+            apply_setting(par, text)
+    ref_spec = problem.spectra[r]
+    grouped, _ = _source_spectrum(src_pha, module, ref_spec, n, out, True)
+    flat, flat_pha = _source_spectrum(src_pha, module, ref_spec, n, out, False)
+    projected = FitProblem(problem.spectra + [grouped], problem.sources, statistic=problem.statistic_name,
+                           maxit=problem.maxit, crit_delta=problem.crit_delta)
+    per_channel = FitProblem(problem.spectra + [flat], problem.sources, statistic=problem.statistic_name)
+    comps = {s.name: per_channel.model_counts(n, source=s.name) for s in problem.sources if s.name in settings}
+    total = np.sum(list(comps.values()), axis=0)
+    export_xcm(projected, xcm_path, overwrite=overwrite)
+    rep.output(xcm_path, f"wrote {xcm_path} (background projected into {src_reg.name})")
+    _write_background(bk_path, flat_pha, total, poisson, seed, src_pha, overwrite, info)
+    rep.output(bk_path, f"wrote {bk_path} (background spectrum of {src_reg.name})")
+    lo, hi = flat.responses[3].channel_lo, flat.responses[3].channel_hi
+    cross = crossover_energy(np.asarray(flat_pha.counts, float), total, lo, hi)
+    rep.result({"background_counts_3_79keV": float(total[(lo >= 3.0) & (hi <= 79.0)].sum()),
+                "crossover_keV": cross},
+               "the background exceeds the source above "
+               f"{cross:.1f} keV" if cross is not None else "the source exceeds the background up to 79 keV")
+    return Projection(xcm_path, bk_path, comps, total, cross, projected)
+
+
+def _presets_for(info, module: str) -> dict:
+    from nuskybgd.workflow.fit import calibrations_for
+
+    return calibrations_for(info)[module].presets()
+
+
+def _write_background(path: Path, src, total: np.ndarray, poisson: bool, seed, src_pha: Path,
+                      overwrite: bool, info) -> None:
+    from nuskybgd.io.ogip import write_pha
+    from nuskybgd.io.ogip_types import Pha
+
+    hdr = {k: v for k, v in src.header.items() if k in ("TELESCOP", "INSTRUME", "OBJECT", "DATE-OBS",
+                                                         "DATE-END", "TSTART", "TSTOP", "RA_OBJ", "DEC_OBJ")}
+    hdr["HDUCLAS2"] = "BKG"
+    if poisson:
+        counts = np.random.default_rng(seed).poisson(np.maximum(total, 0.0)).astype(np.int64)
+        pha = Pha(channels=src.channels, counts=counts, exposure=src.exposure, backscal=src.backscal,
+                  header=hdr)
+        rate = False
+    else:
+        hdr["STAT_ERR"] = np.zeros(total.size)
+        pha = Pha(channels=src.channels, counts=total, exposure=src.exposure, backscal=src.backscal,
+                  poisserr=False, header=hdr)
+        rate = True
+    write_pha(pha, path, overwrite=overwrite, rate=rate, inputs=[src_pha, *info.bgfiles], task="spec")
+
+
+def simplify(projected_xcm: str | Path, n_background: int, savefile: str | None = None,
+             outdir: str | Path | None = None, overwrite: bool = False, reporter=None) -> Path:
+    """Freeze the projected background and drop the background spectra (``nuskybgd simplify``).
+
+    Parameters
+    ----------
+    projected_xcm : path
+        ``bgd_<src>.xcm`` from :func:`project_source`.
+    n_background : int
+        Number of background spectra (``len(bgfiles)``); they are the first ones.
+    savefile : str, optional
+        Output stem; default: ``bgd_`` → ``bgd_only_`` in the input's name (prepended otherwise).
+
+    Returns
+    -------
+    Path
+        The written ``bgd_only_<src>.xcm``.
+    """
+    from nuskybgd.events import Silent
+    from nuskybgd.io.atomic import check_writable
+    from nuskybgd.spectral import FitProblem, Source, export_xcm, read_xcm
+
+    rep = reporter if reporter is not None else Silent()
+    src_path = Path(projected_xcm)
+    stem = src_path.stem
+    name = savefile or (stem.replace("bgd_", "bgd_only_") if "bgd_" in stem else f"bgd_only_{stem}")
+    name = name[:-4] if name.endswith(".xcm") else name
+    out = (Path(outdir) if outdir is not None else src_path.parent) / f"{name}.xcm"
+    check_writable(out, overwrite)
+    problem = read_xcm(src_path).build()
+    if not 0 < n_background < len(problem.spectra):
+        raise InputError(f"{src_path} holds {len(problem.spectra)} spectra; it needs the "
+                         f"{n_background} background spectra followed by at least one source "
+                         "spectrum (run spec first).", src_path)
+    problem.resolve()
+    kept = problem.spectra[n_background:]
+    groups = sorted({s.group for s in kept})
+    sources = []
+    for src in problem.sources:
+        new = Source(src.expression, name=src.name, number=src.number,
+                     labels={c.name: c.label for c in src.components if c.label})
+        new.set_groups(len(groups))
+        for g_new, g_old in enumerate(groups, start=1):
+            for p_new, p_old in zip(new.groups[g_new - 1], src.groups[g_old - 1], strict=True):
+                p_new.link = None
+                p_new.value, p_new.delta = p_old.value, p_old.delta
+                p_new.soft_min, p_new.soft_max = min(p_old.soft_min, p_old.value), max(p_old.soft_max,
+                                                                                      p_old.value)
+                p_new.frozen = True
+        sources.append(new)
+    for s in kept:
+        s.group = groups.index(s.group) + 1
+    export_xcm(FitProblem(kept, sources, statistic=problem.statistic_name), out, overwrite=overwrite)
+    rep.output(out, f"wrote {out} (projected background only, frozen; model 1 is yours)")
+    return out
