@@ -270,3 +270,4 @@ def simplify(projected_xcm: str | Path, n_background: int, savefile: str | None 
     export_xcm(FitProblem(kept, sources, statistic=problem.statistic_name), out, overwrite=overwrite)
     rep.output(out, f"wrote {out} (projected background only, frozen; model 1 is yours)")
     return out
+
