@@ -75,17 +75,18 @@ def write_images(bgd: Path, module: str) -> None:
         fits.PrimaryHDU(img, hdr).writeto(bgd / f"det{d}{module}im.fits")
 
 
-def truth_norms(table: dict, module: str, areas: np.ndarray, ref_areas: np.ndarray, w: float
-                ) -> dict[str, float]:
-    """Expected norms by the reference formulas × TRUTH_SCALE (component name → norm)."""
+def truth_norms(table: dict, module: str, areas: np.ndarray, ref_areas: np.ndarray, w: float,
+                scale: dict | None = None) -> dict[str, float]:
+    """Expected norms by the reference formulas × the truth scale (component name → norm)."""
+    scale = scale or TRUTH_SCALE
     models = table["models"]
     comps = models[1]["components"]
-    out = {"apbgd": TRUTH_SCALE["apbgd"] * 0.002353 / 32 * w,
-           "fcxb": TRUTH_SCALE["fcxb"] * 0.002353 * 1.5 * PIX_DEG ** 2 * areas.sum(),
-           "intn": TRUTH_SCALE["intn"] * float(np.dot(models[3]["components"]["bknpower"][module]["ifactors"],
-                                                      areas)) / 599.75}
+    out = {"apbgd": scale["apbgd"] * 0.002353 / 32 * w,
+           "fcxb": scale["fcxb"] * 0.002353 * 1.5 * PIX_DEG ** 2 * areas.sum(),
+           "intn": scale["intn"] * float(np.dot(models[3]["components"]["bknpower"][module]["ifactors"],
+                                                areas)) / 599.75}
     for name, par in comps.items():
-        val = TRUTH_SCALE["intbgd"] * float(np.dot(par[module]["ifactors"], areas)) / ref_areas.sum()
+        val = scale["intbgd"] * float(np.dot(par[module]["ifactors"], areas)) / ref_areas.sum()
         out[f"intbgd.{name}"] = 0.0 if name in SOLAR else val
     return out
 
@@ -111,8 +112,9 @@ def expected_counts(table: dict, module: str, norms: dict[str, float], exposure:
     return rate * exposure
 
 
-def make_bgd_folder(root: Path, modules=("A",), exposure: float = 50e3, seed: int = 1) -> Path:
-    """Write the folder ``root/event_cl/bgd`` and return it."""
+def make_bgd_folder(root: Path, modules=("A",), exposure: float = 50e3, seed: int = 1,
+                    scale: dict | None = None) -> Path:
+    """Write the folder ``root/event_cl/bgd`` and return it (``scale``: truth scale per component)."""
     from nuskybgd.calib import builtin
     from nuskybgd.io.ogip import write_pha, write_rmf
     from nuskybgd.io.ogip_types import Pha
@@ -128,7 +130,7 @@ def make_bgd_folder(root: Path, modules=("A",), exposure: float = 50e3, seed: in
         for d in REGION_DETS[m]:
             write_region(bgd / f"bgd{d}{m}.reg", d)
             areas, w = region_weights(m, d)
-            mu = expected_counts(table, m, truth_norms(table, m, areas, ref_areas, w), exposure)
+            mu = expected_counts(table, m, truth_norms(table, m, areas, ref_areas, w, scale), exposure)
             pha = Pha(channels=np.arange(4096), counts=rng.poisson(mu).astype(float), exposure=exposure,
                       backscal=float(areas.sum()) / 1e6, respfile=f"nu90000001{m}01_bgd.rmf",
                       header={"TELESCOP": "NuSTAR", "INSTRUME": f"FPM{m}"})
