@@ -134,3 +134,11 @@ def test_weights_from_real_region_files_and_images(bgd):
 def test_generation_needs_projbgd_images_and_spectra(tmp_path):
     with pytest.raises(InputError, match="run projbgd"):
         generate_bgdinfo(tmp_path, ("A",))
+
+
+def test_joint_configuration_ties_fcxb_of_the_same_sky(bgd, tmp_path):
+    # the helper's A and B regions on detectors 0 and 3 are the same sky boxes; B's 2 is not in A
+    info = generate_bgdinfo(bgd, ("A", "B"))
+    assert info.fcxb_links == [(1, 4), (3, 6)]
+    assert generate_bgdinfo(bgd, ("A", "B"), tie_fcxb_by_sky=False).fcxb_links == []
+    assert generate_bgdinfo(bgd, ("A",)).fcxb_links == []

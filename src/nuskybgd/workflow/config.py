@@ -292,7 +292,7 @@ def _spectrum_for(bgd_dir: Path, stem: str) -> Path | None:
 
 def generate_bgdinfo(bgd_dir: str | Path, modules: tuple[str, ...] | list[str] = ("A",),
                      fix_line_ratios: bool = True, fcxb_links: list[tuple[int, int]] | None = None,
-                     ) -> BgdInfo:
+                     tie_fcxb_by_sky: bool = True) -> BgdInfo:
     """Build the configuration from the earlier steps' outputs in ``bgd_dir`` (``event_cl/bgd``).
 
     Expects (ARCHITECTURE §3/§10 names) ``bgdap{m}.fits``, ``det{d}{m}im.fits`` (projbgd),
@@ -305,6 +305,10 @@ def generate_bgdinfo(bgd_dir: str | Path, modules: tuple[str, ...] | list[str] =
         Folder holding those files; the JSON is meant to be written there.
     modules : sequence of 'A'/'B'
         One module (the walkthrough's default) or both (the joint fit).
+    tie_fcxb_by_sky : bool
+        In a two-module configuration, link the fCXB norm of an FPMB spectrum to the FPMA
+        spectrum whose region file has the same content (the same sky), unless ``fcxb_links``
+        is given.
 
     Returns
     -------
@@ -341,6 +345,22 @@ def generate_bgdinfo(bgd_dir: str | Path, modules: tuple[str, ...] | list[str] =
                                  "the background spectra first.", reg)
             bg.append(pha)
             rg.append(reg)
-    info = BgdInfo(bg, rg, bgdap[mods[0]], bgdap, bgddet, modules=[], fix_line_ratios=fix_line_ratios,
-                   fcxb_links=list(fcxb_links or []), path=d / config_name(mods))
-    return info
+    links = list(fcxb_links or [])
+    if fcxb_links is None and tie_fcxb_by_sky and len(mods) == 2:
+        links = _same_sky_links(rg)
+    return BgdInfo(bg, rg, bgdap[mods[0]], bgdap, bgddet, modules=[], fix_line_ratios=fix_line_ratios,
+                   fcxb_links=links, path=d / config_name(mods))
+
+
+def _same_sky_links(regions: list[Path]) -> list[tuple[int, int]]:
+    """[ref, tied] 1-based pairs of spectra whose region files hold the same shapes."""
+    first: dict[str, int] = {}
+    links = []
+    for s, reg in enumerate(regions, start=1):
+        key = "\n".join(line.strip() for line in reg.read_text().splitlines()
+                        if line.strip() and not line.lstrip().startswith("#"))
+        if key in first:
+            links.append((first[key], s))
+        else:
+            first[key] = s
+    return links
