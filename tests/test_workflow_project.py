@@ -13,7 +13,7 @@ from nuskybgd.errors import InputError, OutputExistsError
 from nuskybgd.spectral import read_xcm
 from nuskybgd.workflow.config import generate_bgdinfo, write_bgdinfo
 from nuskybgd.workflow.fit import fit_background
-from nuskybgd.workflow.project import crossover_energy, project_source, simplify
+from nuskybgd.workflow.project import crossover_energy, project_source, project_sources, simplify
 from workflow_obs import make_bgd_folder
 
 
@@ -125,3 +125,20 @@ def test_crossover_energy():
     cross = crossover_energy(src, bkg, e_lo, e_hi)
     assert 5 * np.log(50) * 0.8 < cross < 5 * np.log(50) * 1.2
     assert crossover_energy(bkg + 100, bkg, e_lo, e_hi) is None
+
+
+def test_two_source_regions_in_one_file(fitted, tmp_path):
+    bgd, cfg, out = fitted
+    shutil.copy(bgd / "bgd1A.reg", bgd / "src2A.reg")
+    shutil.copy(bgd / "nu90000001A01_bgd1A_sr.pha", bgd / "nu90000001A01_src2A_sr.pha")
+    both = project_sources(cfg, out.state_json, [bgd / "srcA.reg", bgd / "src2A.reg"],
+                           [bgd / "nu90000001A01_srcA_sr.pha", bgd / "nu90000001A01_src2A_sr.pha"],
+                           outdir=tmp_path)
+    assert [p.background_pha.name for p in both] == ["bgd_srcA_bk.pha", "bgd_src2A_bk.pha"]
+    assert both[0].xcm == both[1].xcm == tmp_path / "bgd_srcA.xcm"
+    text = both[0].xcm.read_text()
+    assert "data 4:4" in text and "data 5:5" in text
+    for proj, s in zip(both, (3, 2), strict=True):
+        assert proj.total.sum() == pytest.approx(out.problem.model_counts(s).sum(), rel=1e-6)
+    with pytest.raises(InputError, match="one spectrum per region"):
+        project_sources(cfg, out.state_json, [bgd / "srcA.reg"], [], outdir=tmp_path)

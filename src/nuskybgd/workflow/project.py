@@ -21,7 +21,7 @@ import numpy as np
 
 from nuskybgd.errors import InputError
 
-__all__ = ["Projection", "crossover_energy", "project_source", "simplify"]
+__all__ = ["Projection", "crossover_energy", "project_source", "project_sources", "simplify"]
 
 
 @dataclass
@@ -114,7 +114,7 @@ def crossover_energy(source_counts: np.ndarray, background: np.ndarray, e_lo: np
 def project_source(config: str | Path, fitted: str | Path, src_reg: str | Path, src_pha: str | Path,
                    savefile: str | None = None, outdir: str | Path | None = None, poisson: bool = False,
                    seed: int | None = None, overwrite: bool = False, reporter=None) -> Projection:
-    """Project the fitted background into a source region (``nuskybgd spec``).
+    """Project the fitted background into one source region (``nuskybgd spec``).
 
     Parameters
     ----------
@@ -129,6 +129,19 @@ def project_source(config: str | Path, fitted: str | Path, src_reg: str | Path, 
     poisson : bool
         Write a Poisson realisation instead of the expected counts in the background PHA.
     """
+    return project_sources(config, fitted, [src_reg], [src_pha], savefile, outdir, poisson, seed,
+                           overwrite, reporter)[0]
+
+
+def project_sources(config: str | Path, fitted: str | Path, src_regs: list, src_phas: list,
+                    savefile: str | None = None, outdir: str | Path | None = None, poisson: bool = False,
+                    seed: int | None = None, overwrite: bool = False, reporter=None) -> list[Projection]:
+    """Several source regions at once (the original's ``src.reg,src2.reg src.pha,src2.pha``).
+
+    The sources become data groups N+1, N+2 … of one ``bgd_<first region stem>.xcm``; each gets
+    its own ``bgd_<region stem>_bk.pha`` (with ``savefile``: ``<savefile>_bk.pha``, then
+    ``<savefile>_<k>_bk.pha`` for the k-th source after the first).
+    """
     from nuskybgd.events import Silent
     from nuskybgd.io.atomic import check_writable
     from nuskybgd.spectral import FitProblem, export_xcm
@@ -140,52 +153,66 @@ def project_source(config: str | Path, fitted: str | Path, src_reg: str | Path, 
 
     rep = reporter if reporter is not None else Silent()
     info = load_bgdinfo(config)
-    src_reg, src_pha = Path(src_reg), Path(src_pha)
-    for f, what in ((src_reg, "source region"), (src_pha, "source spectrum")):
+    regs, phas = [Path(r) for r in src_regs], [Path(p) for p in src_phas]
+    if not regs or len(regs) != len(phas):
+        raise InputError(f"{len(regs)} source regions and {len(phas)} source spectra given; give one "
+                         "spectrum per region, in the same order.")
+    for f, what in [(r, "source region") for r in regs] + [(p, "source spectrum") for p in phas]:
         if not f.is_file():
             raise InputError(f"{what} {f} does not exist; check the path.", f)
     out = Path(outdir) if outdir is not None else Path(config).parent
-    stem = savefile[:-4] if savefile and savefile.endswith(".xcm") else (savefile or f"bgd_{src_reg.stem}")
-    xcm_path, bk_path = out / f"{stem}.xcm", out / f"{stem}_bk.pha"
-    for p in (xcm_path, bk_path):
+    stem = savefile[:-4] if savefile and savefile.endswith(".xcm") else (savefile or f"bgd_{regs[0].stem}")
+    xcm_path = out / f"{stem}.xcm"
+    if savefile:
+        bk_paths = [out / (f"{stem}_bk.pha" if k == 0 else f"{stem}_{k + 1}_bk.pha") for k in range(len(regs))]
+    else:
+        bk_paths = [out / f"bgd_{r.stem}_bk.pha" for r in regs]
+    for p in [xcm_path, *bk_paths]:
         check_writable(p, overwrite)
     sess = load_fitted(fitted)
     problem = sess.build()
     _check_order(problem, info, sess)
-    module = _instrume(src_pha, str(src_pha))
-    r = info.reference(module)
     geom = load_geometry(info)
-    wq = weights_for_region(geom, module, src_reg, src_pha)
-    wr = weights_for_region(geom, module, info.regfiles[r], info.bgfiles[r])
-    table = _presets_for(info, module)
-    settings = source_region_settings(wq, wr, r, module, table)
-    n = len(problem.spectra) + 1
-    for src in problem.sources:
-        if src.name not in settings:
-            continue
-        src.set_groups(n)
-        for par, text in zip(src.groups[n - 1], settings[src.name], strict=True):
-            par.link = None
-            apply_setting(par, text)
-    ref_spec = problem.spectra[r]
-    grouped, _ = _source_spectrum(src_pha, module, ref_spec, n, out, True)
-    flat, flat_pha = _source_spectrum(src_pha, module, ref_spec, n, out, False)
-    projected = FitProblem(problem.spectra + [grouped], problem.sources, statistic=problem.statistic_name,
+    n_bg = len(problem.spectra)
+    grouped_all, flat_all, settings = [], [], {}
+    for k, (reg, pha) in enumerate(zip(regs, phas, strict=True)):
+        module = _instrume(pha, str(pha))
+        r = info.reference(module)
+        wq = weights_for_region(geom, module, reg, pha)
+        wr = weights_for_region(geom, module, info.regfiles[r], info.bgfiles[r])
+        settings = source_region_settings(wq, wr, r, module, _presets_for(info, module))
+        n = n_bg + k + 1
+        for src in problem.sources:
+            if src.name in settings:
+                src.set_groups(n)
+                for par, text in zip(src.groups[n - 1], settings[src.name], strict=True):
+                    par.link = None
+                    apply_setting(par, text)
+        grouped_all.append(_source_spectrum(pha, module, problem.spectra[r], n, out, True)[0])
+        flat_all.append(_source_spectrum(pha, module, problem.spectra[r], n, out, False))
+    projected = FitProblem(problem.spectra + grouped_all, problem.sources, statistic=problem.statistic_name,
                            maxit=problem.maxit, crit_delta=problem.crit_delta)
-    per_channel = FitProblem(problem.spectra + [flat], problem.sources, statistic=problem.statistic_name)
-    comps = {s.name: per_channel.model_counts(n, source=s.name) for s in problem.sources if s.name in settings}
-    total = np.sum(list(comps.values()), axis=0)
+    per_channel = FitProblem(problem.spectra + [f for f, _ in flat_all], problem.sources,
+                             statistic=problem.statistic_name)
     export_xcm(projected, xcm_path, overwrite=overwrite)
-    rep.output(xcm_path, f"wrote {xcm_path} (background projected into {src_reg.name})")
-    _write_background(bk_path, flat_pha, total, poisson, seed, src_pha, overwrite, info)
-    rep.output(bk_path, f"wrote {bk_path} (background spectrum of {src_reg.name})")
-    lo, hi = flat.responses[3].channel_lo, flat.responses[3].channel_hi
-    cross = crossover_energy(np.asarray(flat_pha.counts, float), total, lo, hi)
-    rep.result({"background_counts_3_79keV": float(total[(lo >= 3.0) & (hi <= 79.0)].sum()),
-                "crossover_keV": cross},
-               "the background exceeds the source above "
-               f"{cross:.1f} keV" if cross is not None else "the source exceeds the background up to 79 keV")
-    return Projection(xcm_path, bk_path, comps, total, cross, projected)
+    rep.output(xcm_path, f"wrote {xcm_path} (background projected into {', '.join(r.name for r in regs)})")
+    results = []
+    for k, ((flat, flat_pha), reg, pha, bk) in enumerate(zip(flat_all, regs, phas, bk_paths, strict=True)):
+        n = n_bg + k + 1
+        comps = {s.name: per_channel.model_counts(n, source=s.name) for s in problem.sources
+                 if s.name in settings}
+        total = np.sum(list(comps.values()), axis=0)
+        _write_background(bk, flat_pha, total, poisson, None if seed is None else seed + k, pha, overwrite,
+                          info)
+        rep.output(bk, f"wrote {bk} (background spectrum of {reg.name})")
+        lo, hi = flat.responses[3].channel_lo, flat.responses[3].channel_hi
+        cross = crossover_energy(np.asarray(flat_pha.counts, float), total, lo, hi)
+        text = (f"{reg.name}: the background exceeds the source above {cross:.1f} keV" if cross is not None
+                else f"{reg.name}: the source exceeds the background up to 79 keV")
+        rep.result({"region": reg.name, "crossover_keV": cross,
+                    "background_counts_3_79keV": float(total[(lo >= 3.0) & (hi <= 79.0)].sum())}, text)
+        results.append(Projection(xcm_path, bk, comps, total, cross, projected))
+    return results
 
 
 def _presets_for(info, module: str) -> dict:
