@@ -152,3 +152,16 @@ def test_fitted_state_must_be_ours(tmp_path):
     bad.write_text("{}")
     with pytest.raises(InputError, match="not a nuskybgd fit state"):
         load_fitted(bad)
+
+
+def test_rich_report_renders_every_free_parameter(fitted):
+    from rich.console import Console
+
+    from nuskybgd.workflow.report import report_renderable
+
+    console = Console(record=True, width=160)
+    console.print(report_renderable(fitted.report))
+    text = console.export_text()
+    for p in fitted.report.parameters:
+        assert p["name"] in text
+    assert "aperture CXB FPMA" in text and "free parameters" in text

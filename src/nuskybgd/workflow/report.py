@@ -14,7 +14,8 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-__all__ = ["CXB_RANGE", "FCXB_RANGE", "FitReport", "RESIDUAL_BANDS_KEV", "make_report", "report_text"]
+__all__ = ["CXB_RANGE", "FCXB_RANGE", "FitReport", "RESIDUAL_BANDS_KEV", "make_report", "report_renderable",
+           "report_text"]
 
 CXB_RANGE = (0.8, 1.2)
 FCXB_RANGE = (0.5, 2.0)
@@ -146,3 +147,39 @@ def report_text(rep: FitReport) -> str:
                  "fCXB / nominal: " + ", ".join(f"{f['spectrum']}: {f['ratio']:.2f}" for f in free))
     lines += [f"warning: {w}" for w in rep.warnings]
     return "\n".join(lines)
+
+
+def report_renderable(rep: FitReport):
+    """The report as a ``rich`` renderable (tables) for terminals; plain text: :func:`report_text`."""
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
+    head = Text(f"{rep.statistic_name} = {rep.statistic:.3f} for {rep.dof} dof  "
+                f"({'converged' if rep.converged else 'NOT converged'}, {rep.method})", style="bold")
+    parts: list = [head]
+    if rep.goodness:
+        g = rep.goodness
+        parts.append(Text(f"goodness of fit: p = {g['p_value']:.3f} ({g['n_sim']} simulations; cstat is "
+                          "not χ²-distributed)"))
+    spectra = Table(title="spectra: data − model (σ)", show_edge=False)
+    for col in ("#", "spectrum", "statistic", "bins", *(f"{a:g}–{b:g} keV" for a, b in RESIDUAL_BANDS_KEV)):
+        spectra.add_column(col, justify="left" if col == "spectrum" else "right")
+    for s in rep.spectra:
+        res = ["–" if b["sigma"] is None else
+               (f"[red]{b['sigma']:+.2f}[/red]" if abs(b["sigma"]) > 3 else f"{b['sigma']:+.2f}")
+               for b in s["bands"]]
+        spectra.add_row(str(s["number"]), s["name"], f"{s['statistic']:.2f}", str(s["bins"]), *res)
+    params = Table(title="free parameters", show_edge=False)
+    for col in ("id", "name", "value", "1σ"):
+        params.add_column(col, justify="left" if col in ("id", "name") else "right")
+    for p in rep.parameters:
+        params.add_row(p["id"], p["name"], f"{p['value']:.4e}", "" if p["error"] is None else f"{p['error']:.2e}")
+    parts += [spectra, params]
+    for c in rep.cxb:
+        style = "red" if c["flag"] else "green"
+        parts.append(Text(f"aperture CXB FPM{c['module']}: {c['ratio']:.3f} × reference", style=style))
+    recipe = ", ".join(f"{r['name']}={'on' if r['enabled'] else 'off'}" for r in rep.recipe)
+    parts.append(Text(f"recipe: {recipe}"))
+    parts += [Text(f"warning: {w}", style="yellow") for w in rep.warnings]
+    return Group(*parts)
