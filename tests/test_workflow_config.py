@@ -142,3 +142,15 @@ def test_joint_configuration_ties_fcxb_of_the_same_sky(bgd, tmp_path):
     assert info.fcxb_links == [(1, 4), (3, 6)]
     assert generate_bgdinfo(bgd, ("A", "B"), tie_fcxb_by_sky=False).fcxb_links == []
     assert generate_bgdinfo(bgd, ("A",)).fcxb_links == []
+
+
+def test_make_config_writes_and_reports(bgd, tmp_path):
+    from nuskybgd.events import Silent
+    from nuskybgd.workflow.config import make_config
+
+    rep = Silent()
+    path = make_config(bgd, ("B",), out=bgd / "bgdinfoB.json", reporter=rep)
+    assert load_bgdinfo(path).modules == ["B", "B", "B"]
+    assert [e.path for e in rep.events if e.kind == "output"] == [path]
+    with pytest.raises(OutputExistsError):
+        make_config(bgd, ("B",), out=path)

@@ -88,6 +88,8 @@ def test_poisson_background_and_refusal_to_overwrite(fitted, tmp_path):
     with fits.open(proj.background_pha) as h:
         counts = h["SPECTRUM"].data["COUNTS"]
     assert counts.dtype.kind == "i"
+    again = read_xcm(proj.xcm).build()        # written elsewhere: every file name still resolves
+    assert len(again.spectra) == 4
     assert abs(counts.sum() - proj.total.sum()) < 5 * np.sqrt(proj.total.sum())
 
 
@@ -142,3 +144,12 @@ def test_two_source_regions_in_one_file(fitted, tmp_path):
         assert proj.total.sum() == pytest.approx(out.problem.model_counts(s).sum(), rel=1e-6)
     with pytest.raises(InputError, match="one spectrum per region"):
         project_sources(cfg, out.state_json, [bgd / "srcA.reg"], [], outdir=tmp_path)
+
+
+def test_simplify_from_the_configuration(fitted, projected, tmp_path):
+    from nuskybgd.workflow.project import simplify_projection
+
+    _, cfg, _ = fitted
+    path = simplify_projection(cfg, projected.xcm, outdir=tmp_path)
+    assert path == tmp_path / "bgd_only_srcA.xcm"
+    assert len(read_xcm(path).build().spectra) == 1

@@ -10,21 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from nuskybgd.errors import InputError
-from nuskybgd.workflow.project import _rel
+from nuskybgd.workflow.project import _relocate
 
 __all__ = ["combine"]
-
-
-def _relocate(problem, sess, out: Path) -> None:
-    """Rewrite file names of ``problem`` (read from ``sess``) relative to folder ``out``."""
-    for spec in problem.spectra:
-        spec.name = _rel(sess._file(spec.name), out)
-        for resp in spec.responses.values():
-            if resp.rmf_path and not getattr(resp, "_relocated", False):
-                resp.rmf_path = _rel(sess._file(resp.rmf_path), out)
-                if resp.arf_path:
-                    resp.arf_path = _rel(sess._file(resp.arf_path), out)
-                resp._relocated = True
 
 
 def combine(inputs: list[str | Path], out: str | Path, overwrite: bool = False, reporter=None) -> Path:

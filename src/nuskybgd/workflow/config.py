@@ -27,7 +27,8 @@ from pathlib import Path
 
 from nuskybgd.errors import InputError
 
-__all__ = ["BgdInfo", "MODULES", "config_name", "generate_bgdinfo", "load_bgdinfo", "write_bgdinfo"]
+__all__ = ["BgdInfo", "MODULES", "config_name", "generate_bgdinfo", "load_bgdinfo", "make_config",
+           "write_bgdinfo"]
 
 MODULES = ("A", "B")
 REQUIRED_KEYS = ("bgfiles", "regfiles", "refimgf", "bgdapfiles", "bgddetfiles")
@@ -364,3 +365,19 @@ def _same_sky_links(regions: list[Path]) -> list[tuple[int, int]]:
         else:
             first[key] = s
     return links
+
+
+def make_config(bgd_dir: str | Path, modules: tuple[str, ...] | list[str] = ("A",), out: str | Path | None = None,
+                overwrite: bool = False, reporter=None, **options) -> Path:
+    """Generate, write and re-validate the configuration (what ``nuskybgd config`` runs).
+
+    ``options`` go to :func:`generate_bgdinfo`; ``out`` defaults to ``bgd_dir/config_name(modules)``.
+    Returns the written path.
+    """
+    info = generate_bgdinfo(bgd_dir, modules, **options)
+    path = write_bgdinfo(info, out if out is not None else info.path, overwrite=overwrite)
+    loaded = load_bgdinfo(path)
+    if reporter is not None:
+        reporter.output(path, f"wrote {path} ({loaded.n_spectra} background spectra, FPM"
+                              f"{'+'.join(loaded.used_modules)})")
+    return path

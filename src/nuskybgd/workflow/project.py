@@ -21,7 +21,8 @@ import numpy as np
 
 from nuskybgd.errors import InputError
 
-__all__ = ["Projection", "crossover_energy", "project_source", "project_sources", "simplify"]
+__all__ = ["Projection", "crossover_energy", "project_source", "project_sources", "simplify",
+           "simplify_projection"]
 
 
 @dataclass
@@ -65,6 +66,18 @@ def _rel(path: Path, base: Path) -> str:
         return str(Path(path).resolve().relative_to(Path(base).resolve()))
     except ValueError:
         return str(Path(path).resolve())
+
+
+def _relocate(problem, sess, out: Path) -> None:
+    """Rewrite file names of ``problem`` (read from ``sess``) relative to folder ``out``."""
+    for spec in problem.spectra:
+        spec.name = _rel(sess._file(spec.name), out)
+        for resp in spec.responses.values():
+            if resp.rmf_path and not getattr(resp, "_relocated", False):
+                resp.rmf_path = _rel(sess._file(resp.rmf_path), out)
+                if resp.arf_path:
+                    resp.arf_path = _rel(sess._file(resp.arf_path), out)
+                resp._relocated = True
 
 
 def _source_spectrum(src_pha: Path, module: str, ref_spec, group: int, base: Path, grouped: bool):
@@ -172,6 +185,7 @@ def project_sources(config: str | Path, fitted: str | Path, src_regs: list, src_
     sess = load_fitted(fitted)
     problem = sess.build()
     _check_order(problem, info, sess)
+    _relocate(problem, sess, out)
     geom = load_geometry(info)
     n_bg = len(problem.spectra)
     grouped_all, flat_all, settings = [], [], {}
@@ -271,7 +285,9 @@ def simplify(projected_xcm: str | Path, n_background: int, savefile: str | None 
     name = name[:-4] if name.endswith(".xcm") else name
     out = (Path(outdir) if outdir is not None else src_path.parent) / f"{name}.xcm"
     check_writable(out, overwrite)
-    problem = read_xcm(src_path).build()
+    sess = read_xcm(src_path)
+    problem = sess.build()
+    _relocate(problem, sess, out.parent)
     if not 0 < n_background < len(problem.spectra):
         raise InputError(f"{src_path} holds {len(problem.spectra)} spectra; it needs the "
                          f"{n_background} background spectra followed by at least one source "
@@ -298,3 +314,13 @@ def simplify(projected_xcm: str | Path, n_background: int, savefile: str | None 
     rep.output(out, f"wrote {out} (projected background only, frozen; model 1 is yours)")
     return out
 
+
+
+def simplify_projection(config: str | Path, projected_xcm: str | Path, savefile: str | None = None,
+                        outdir: str | Path | None = None, overwrite: bool = False, reporter=None) -> Path:
+    """``nuskybgd simplify bgdinfo.json bgd_<src>.xcm``: :func:`simplify` with the number of
+    background spectra taken from the configuration."""
+    from nuskybgd.workflow.config import load_bgdinfo
+
+    info = load_bgdinfo(config, check_files=False)
+    return simplify(projected_xcm, info.n_spectra, savefile, outdir, overwrite, reporter)
