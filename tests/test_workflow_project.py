@@ -71,6 +71,7 @@ def test_background_pha_is_the_projection(fitted, projected):
         s = h["SPECTRUM"]
         rate = s.data["RATE"]
         assert s.header["HDUCLAS2"] == "BKG" and s.header["NSBTASK"] == "spec"
+        assert s.header["NSBCALIB"] == "BUILTIN"
         exposure = s.header["EXPOSURE"]
         backscal = s.header["BACKSCAL"]
     with fits.open(bgd / "nu90000001A01_srcA_sr.pha") as h:

@@ -159,7 +159,7 @@ def project_sources(config: str | Path, fitted: str | Path, src_regs: list, src_
     from nuskybgd.io.atomic import check_writable
     from nuskybgd.spectral import FitProblem, export_xcm
     from nuskybgd.workflow.config import _instrume, load_bgdinfo
-    from nuskybgd.workflow.fit import load_fitted
+    from nuskybgd.workflow.fit import calibrations_for, load_fitted
     from nuskybgd.workflow.geometry_weights import load_geometry, weights_for_region
     from nuskybgd.workflow.model import apply_setting
     from nuskybgd.workflow.presets import source_region_settings
@@ -187,6 +187,7 @@ def project_sources(config: str | Path, fitted: str | Path, src_regs: list, src_
     _check_order(problem, info, sess)
     _relocate(problem, sess, out)
     geom = load_geometry(info)
+    cals = calibrations_for(info)
     n_bg = len(problem.spectra)
     grouped_all, flat_all, settings = [], [], {}
     for k, (reg, pha) in enumerate(zip(regs, phas, strict=True)):
@@ -194,7 +195,7 @@ def project_sources(config: str | Path, fitted: str | Path, src_regs: list, src_
         r = info.reference(module)
         wq = weights_for_region(geom, module, reg, pha)
         wr = weights_for_region(geom, module, info.regfiles[r], info.bgfiles[r])
-        settings = source_region_settings(wq, wr, r, module, _presets_for(info, module))
+        settings = source_region_settings(wq, wr, r, module, cals[module].presets())
         n = n_bg + k + 1
         for src in problem.sources:
             if src.name in settings:
@@ -217,7 +218,7 @@ def project_sources(config: str | Path, fitted: str | Path, src_regs: list, src_
                  if s.name in settings}
         total = np.sum(list(comps.values()), axis=0)
         _write_background(bk, flat_pha, total, poisson, None if seed is None else seed + k, pha, overwrite,
-                          info)
+                          info, cals[_instrume(pha, str(pha))])
         rep.output(bk, f"wrote {bk} (background spectrum of {reg.name})")
         lo, hi = flat.responses[3].channel_lo, flat.responses[3].channel_hi
         cross = crossover_energy(np.asarray(flat_pha.counts, float), total, lo, hi)
@@ -229,14 +230,8 @@ def project_sources(config: str | Path, fitted: str | Path, src_regs: list, src_
     return results
 
 
-def _presets_for(info, module: str) -> dict:
-    from nuskybgd.workflow.fit import calibrations_for
-
-    return calibrations_for(info)[module].presets()
-
-
 def _write_background(path: Path, src, total: np.ndarray, poisson: bool, seed, src_pha: Path,
-                      overwrite: bool, info) -> None:
+                      overwrite: bool, info, cal) -> None:
     from nuskybgd.io.ogip import write_pha
     from nuskybgd.io.ogip_types import Pha
 
@@ -253,7 +248,8 @@ def _write_background(path: Path, src, total: np.ndarray, poisson: bool, seed, s
         pha = Pha(channels=src.channels, counts=total, exposure=src.exposure, backscal=src.backscal,
                   poisserr=False, header=hdr)
         rate = True
-    write_pha(pha, path, overwrite=overwrite, rate=rate, inputs=[src_pha, *info.bgfiles], task="spec")
+    write_pha(pha, path, overwrite=overwrite, rate=rate, inputs=[src_pha, *info.bgfiles], task="spec",
+              calibration=cal.source, calibration_detail=cal.detail)
 
 
 def simplify(projected_xcm: str | Path, n_background: int, savefile: str | None = None,
