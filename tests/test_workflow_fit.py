@@ -14,7 +14,7 @@ from nuskybgd.workflow.config import generate_bgdinfo, write_bgdinfo
 from nuskybgd.workflow.fit import fit_background, load_fitted
 from nuskybgd.workflow.recipe import Recipe
 from nuskybgd.workflow.report import report_text
-from workflow_obs import TRUTH_SCALE, make_bgd_folder
+from workflow_obs import TRUTH_SCALE, make_bgd_folder, region_weights
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +61,7 @@ def test_recipe_defaults_act_as_the_walkthrough(fitted):
 def test_fit_recovers_the_simulated_truth(fitted):
     pr = fitted.problem
     table = presets()
-    ap_preset = 0.002353 / 32 * 11.100000000000001 * 1.0     # W of bgd0A (helper geometry)
+    ap_preset = 0.002353 / 32 * region_weights("A", 0)[1]      # W of bgd0A (helper geometry)
     ap = pr.par("apbgd:3")
     pull = (ap.value - TRUTH_SCALE["apbgd"] * ap_preset) / ap.error
     assert abs(pull) < 4
