@@ -24,7 +24,7 @@ import numpy as np
 
 from nuskybgd.errors import InputError
 
-__all__ = ["band_counts", "component_counts", "model_images", "write_model_images"]
+__all__ = ["band_counts", "component_counts", "image_names", "model_images", "write_model_images"]
 
 
 def _band_mask(spec, emin: float, emax: float) -> np.ndarray:
@@ -114,6 +114,12 @@ def model_images(info, problem, emin: float, emax: float, geometry=None, table: 
     return images
 
 
+def image_names(modules, prefix: str, outdir: str | Path) -> dict[tuple[str, str], Path]:
+    """Output paths of ``image``: (module, component) → ``<prefix>bgd_<component>_<m>.fits``."""
+    return {(m, c): Path(outdir) / f"{prefix}bgd_{c}_{m}.fits" for m in modules
+            for c in ("apbgd", "intbgd", "fcxb", "intn", "total")}
+
+
 def write_model_images(config: str | Path, fitted: str | Path, emin: float, emax: float,
                        prefix: str = "", outdir: str | Path | None = None, overwrite: bool = False,
                        reporter=None) -> list[Path]:
@@ -131,8 +137,7 @@ def write_model_images(config: str | Path, fitted: str | Path, emin: float, emax
     rep = reporter if reporter is not None else Silent()
     info = load_bgdinfo(config)
     out = Path(outdir) if outdir is not None else Path(config).parent
-    names = {(m, c): out / f"{prefix}bgd_{c}_{m}.fits" for m in info.used_modules
-             for c in ("apbgd", "intbgd", "fcxb", "intn", "total")}
+    names = image_names(info.used_modules, prefix, out)
     for p in names.values():
         check_writable(p, overwrite)
     sess = load_fitted(fitted)

@@ -21,8 +21,8 @@ import numpy as np
 
 from nuskybgd.errors import InputError
 
-__all__ = ["Projection", "crossover_energy", "project_source", "project_sources", "simplify",
-           "simplify_projection"]
+__all__ = ["Projection", "crossover_energy", "project_source", "project_sources", "projection_names",
+           "simplify", "simplify_name", "simplify_projection"]
 
 
 @dataclass
@@ -124,6 +124,29 @@ def crossover_energy(source_counts: np.ndarray, background: np.ndarray, e_lo: np
     return float(edges[first])
 
 
+def projection_names(src_regs: list, savefile: str | None, outdir: str | Path) -> tuple[Path, list[Path]]:
+    """Output paths of ``spec``: ``bgd_<first region stem>.xcm`` and one ``bgd_<stem>_bk.pha`` per
+    region (with ``savefile``: ``<savefile>.xcm``, ``<savefile>_bk.pha``, ``<savefile>_2_bk.pha`` …)."""
+    regs = [Path(r) for r in src_regs]
+    out = Path(outdir)
+    stem = savefile[:-4] if savefile and savefile.endswith(".xcm") else (savefile or f"bgd_{regs[0].stem}")
+    if savefile:
+        bk = [out / (f"{stem}_bk.pha" if k == 0 else f"{stem}_{k + 1}_bk.pha") for k in range(len(regs))]
+    else:
+        bk = [out / f"bgd_{r.stem}_bk.pha" for r in regs]
+    return out / f"{stem}.xcm", bk
+
+
+def simplify_name(projected_xcm: str | Path, savefile: str | None = None,
+                  outdir: str | Path | None = None) -> Path:
+    """Output path of ``simplify``: ``bgd_`` → ``bgd_only_`` in the input's name (else prepended)."""
+    src_path = Path(projected_xcm)
+    stem = src_path.stem
+    name = savefile or (stem.replace("bgd_", "bgd_only_") if "bgd_" in stem else f"bgd_only_{stem}")
+    name = name[:-4] if name.endswith(".xcm") else name
+    return (Path(outdir) if outdir is not None else src_path.parent) / f"{name}.xcm"
+
+
 def project_source(config: str | Path, fitted: str | Path, src_reg: str | Path, src_pha: str | Path,
                    savefile: str | None = None, outdir: str | Path | None = None, poisson: bool = False,
                    seed: int | None = None, overwrite: bool = False, reporter=None) -> Projection:
@@ -174,12 +197,7 @@ def project_sources(config: str | Path, fitted: str | Path, src_regs: list, src_
         if not f.is_file():
             raise InputError(f"{what} {f} does not exist; check the path.", f)
     out = Path(outdir) if outdir is not None else Path(config).parent
-    stem = savefile[:-4] if savefile and savefile.endswith(".xcm") else (savefile or f"bgd_{regs[0].stem}")
-    xcm_path = out / f"{stem}.xcm"
-    if savefile:
-        bk_paths = [out / (f"{stem}_bk.pha" if k == 0 else f"{stem}_{k + 1}_bk.pha") for k in range(len(regs))]
-    else:
-        bk_paths = [out / f"bgd_{r.stem}_bk.pha" for r in regs]
+    xcm_path, bk_paths = projection_names(regs, savefile, out)
     for p in [xcm_path, *bk_paths]:
         check_writable(p, overwrite)
     sess = load_fitted(fitted)
@@ -276,10 +294,7 @@ def simplify(projected_xcm: str | Path, n_background: int, savefile: str | None 
 
     rep = reporter if reporter is not None else Silent()
     src_path = Path(projected_xcm)
-    stem = src_path.stem
-    name = savefile or (stem.replace("bgd_", "bgd_only_") if "bgd_" in stem else f"bgd_only_{stem}")
-    name = name[:-4] if name.endswith(".xcm") else name
-    out = (Path(outdir) if outdir is not None else src_path.parent) / f"{name}.xcm"
+    out = simplify_name(src_path, savefile, outdir)
     check_writable(out, overwrite)
     sess = read_xcm(src_path)
     problem = sess.build()
