@@ -1,0 +1,225 @@
+"""The nuskybgd background model on the spectral engine (background-model.md §3).
+
+Four XSPEC sources per background spectrum s (source 1 is left for the user):
+
+=====  =======  ==========================  =====================================
+ k      name     expression                  response k:s
+=====  =======  ==========================  =====================================
+ 2      apbgd    cutoffpl                    spectrum RMF + Be-window ARF (``be.arf``)
+ 3      intbgd   apec + 29 × lorentz         spectrum RMF, no ARF
+ 4      fcxb     cutoffpl                    spectrum RMF + on-axis ARF (``fcxb{m}.arf``)
+ 5      intn     bknpower                    diagonal RMF (``diag.rmf``), no ARF
+=====  =======  ==========================  =====================================
+
+Presets, ratio links, fixed line ratios and fCXB links come from
+:func:`nuskybgd.workflow.presets.model_settings` as the original's ``setPars`` strings and are
+applied here verbatim.  The calibration response files the ``.xcm`` names are written (or
+reused when identical) beside it by :func:`write_calibration_files`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from nuskybgd.errors import InputError, OutputExistsError
+from nuskybgd.workflow.presets import INTBGD_COMPONENTS, SOURCE_NUMBERS, module_presets
+
+__all__ = ["BAND_KEV", "apply_setting", "build_problem", "build_sources", "calibration_file_names",
+           "make_spectrum", "write_calibration_files"]
+
+BAND_KEV = (3.0, 150.0)          # ignore **-3. 150.-**
+
+
+def _expression(name: str) -> str:
+    if name == "intbgd":
+        return "apec + " + " + ".join(["lorentz"] * 29)
+    return {"apbgd": "cutoffpl", "fcxb": "cutoffpl", "intn": "bknpower"}[name]
+
+
+def apply_setting(p, text: str) -> None:
+    """Apply one ``setPars`` string (``"v, δ"``, ``"v"`` or ``"=expr"``) to a Parameter."""
+    from nuskybgd.spectral import parse_link
+
+    t = text.strip()
+    if t.startswith("="):
+        p.link = parse_link(t[1:])
+        return
+    parts = [x.strip() for x in t.split(",")]
+    p.set(float(parts[0]))
+    if len(parts) > 1 and parts[1]:
+        d = float(parts[1])
+        p.frozen = d < 0
+        p.delta = abs(d)
+
+
+def build_sources(settings: dict[str, list[str]], table: dict, module: str = "A") -> list:
+    """The four sources with every group's parameters set from ``settings``.
+
+    ``table``/``module`` give the line energies for the component labels
+    (``line_19.65keV``, the project's parameter names).
+    """
+    from nuskybgd.spectral import Source
+
+    p = module_presets(table, module)
+    labels = {c: f"line_{e:.2f}keV" for c, e in zip(INTBGD_COMPONENTS[1:], p.line_energy, strict=True)}
+    sources = []
+    for name, number in SOURCE_NUMBERS.items():
+        src = Source(_expression(name), name=name, number=number,
+                     labels=labels if name == "intbgd" else None)
+        values = settings[name]
+        src.set_groups(len(values) // src.npar)
+        for par, text in zip(src.parameters, values, strict=True):
+            par.link = None
+            apply_setting(par, text)
+        sources.append(src)
+    return sources
+
+
+def calibration_file_names(modules: Sequence[str]) -> dict[str, str]:
+    """File names of the calibration responses a fit names: ``be.arf``, ``fcxb{m}.arf``, ``diag.rmf``."""
+    names = {"be": "be.arf", "diag": "diag.rmf"}
+    for m in dict.fromkeys(modules):
+        names[f"fcxb{m}"] = f"fcxb{m}.arf"
+    return names
+
+
+def _same_arf(path: Path, arf) -> bool:
+    from nuskybgd.io.ogip import read_arf
+
+    try:
+        old = read_arf(path)
+    except InputError:
+        return False
+    return old.specresp.shape == arf.specresp.shape and np.allclose(old.specresp, arf.specresp,
+                                                                    rtol=1e-6, atol=0)
+
+
+def _same_rmf(path: Path, rmf) -> bool:
+    from nuskybgd.io.ogip import read_rmf
+
+    try:
+        old = read_rmf(path)
+    except InputError:
+        return False
+    return old.matrix.shape == rmf.matrix.shape and abs(old.matrix - rmf.matrix).max() < 1e-6
+
+
+def write_calibration_files(calibrations: dict, outdir: str | Path, overwrite: bool = False,
+                            reporter=None) -> dict[str, Path]:
+    """Write the Be-window ARF, the on-axis ARF of each module and the diagonal RMF into ``outdir``.
+
+    A file that already holds the same response is reused; a different one is refused unless
+    ``overwrite``.  Every written file is provenance-stamped with its calibration source.
+
+    Parameters
+    ----------
+    calibrations : dict
+        Module → :class:`~nuskybgd.calib.base.Calibration` (the one that made the spectra).
+
+    Returns
+    -------
+    dict
+        Key (``be``, ``diag``, ``fcxbA``, ``fcxbB``) → path.
+    """
+    from nuskybgd.io.ogip import write_arf, write_rmf
+
+    out = Path(outdir)
+    mods = list(calibrations)
+    first = calibrations[mods[0]]
+    jobs = [("be", first.be_transmission(), first), ("diag", first.identity_rmf(), first)]
+    jobs += [(f"fcxb{m}", calibrations[m].onaxis_arf(), calibrations[m]) for m in mods]
+    paths: dict[str, Path] = {}
+    for key, item, cal in jobs:
+        path = out / calibration_file_names(mods)[key]
+        paths[key] = path
+        is_rmf = key == "diag"
+        if path.exists() and not overwrite:
+            if (_same_rmf(path, item) if is_rmf else _same_arf(path, item)):
+                continue
+            raise OutputExistsError(path)
+        kw = dict(overwrite=overwrite, calibration=cal.source, calibration_detail=cal.detail,
+                  task="fit")
+        (write_rmf if is_rmf else write_arf)(item, path, **kw)
+        if reporter is not None:
+            reporter.output(path)
+            if "BUILTIN" in str(cal.source).upper():
+                reporter.warning(f"{path.name} is the built-in approximate calibration.")
+    return paths
+
+
+def _rel(path: Path, base: Path) -> str:
+    try:
+        return str(Path(path).resolve().relative_to(base.resolve()))
+    except ValueError:
+        return str(Path(path).resolve())
+
+
+def make_spectrum(pha: str | Path, group: int, module: str, cal_files: dict[str, Path], base: Path,
+                  cache: dict | None = None):
+    """A :class:`~nuskybgd.spectral.Spectrum` with the four background responses.
+
+    File names (as written in ``.xcm`` files) are relative to ``base`` (the ``.xcm`` folder).
+    The spectrum's own RMF is its header ``RESPFILE`` (relative to the PHA's folder).
+    """
+    from nuskybgd.io.ogip import read_pha
+    from nuskybgd.spectral import Response, Spectrum
+
+    cache = {} if cache is None else cache
+    pha = Path(pha)
+    data = read_pha(pha)
+    if not data.respfile:
+        raise InputError(f"spectrum {pha} names no RESPFILE; set it to the spectrum's RMF (nuproducts "
+                         "does).", pha)
+    rmf_path = Path(data.respfile)
+    rmf_path = rmf_path if rmf_path.is_absolute() else pha.parent / rmf_path
+    if not rmf_path.is_file():
+        raise InputError(f"spectrum {pha} names RESPFILE {data.respfile}, which does not exist next to "
+                         "it; put the RMF there or fix the keyword.", pha)
+
+    def resp(rmf: Path, arf: Path | None = None):
+        key = (str(rmf), None if arf is None else str(arf))
+        if key not in cache:
+            base_resp = cache.get((str(rmf), None)) or Response(rmf, rmf_path=_rel(rmf, base))
+            cache[(str(rmf), None)] = base_resp
+            if arf is not None:
+                cache[key] = base_resp.with_arf(arf, arf_path=_rel(arf, base))
+        return cache[key]
+
+    responses = {2: resp(rmf_path, cal_files["be"]), 3: resp(rmf_path),
+                 4: resp(rmf_path, cal_files[f"fcxb{module}"]), 5: resp(cal_files["diag"])}
+    spec = Spectrum(data, responses, group=group, name=_rel(pha, base))
+    spec.notice_band(*BAND_KEV)
+    return spec
+
+
+def build_problem(info, weights, table: dict, cal_files: dict[str, Path], base: str | Path,
+                  statistic: str = "chi"):
+    """The starting :class:`~nuskybgd.spectral.FitProblem` of ``fit`` (before any recipe action).
+
+    Parameters
+    ----------
+    info : BgdInfo
+        Loaded configuration (spectra, modules, ties).
+    weights : list of RegionWeights
+        One per spectrum (:func:`~nuskybgd.workflow.geometry_weights.spectrum_weights`).
+    table : dict
+        Presets (``Calibration.presets()``).
+    cal_files : dict
+        From :func:`write_calibration_files`.
+    base : path
+        Folder of the ``.xcm`` (file names are written relative to it).
+    statistic : str
+        ``chi``, as the original's starting file; the recipe switches to cstat.
+    """
+    from nuskybgd.spectral import FitProblem
+    from nuskybgd.workflow.presets import model_settings
+
+    settings = model_settings(weights, info.modules, table, info.fix_line_ratios, info.fcxb_links)
+    cache: dict = {}
+    spectra = [make_spectrum(f, s, m, cal_files, Path(base), cache)
+               for s, (f, m) in enumerate(zip(info.bgfiles, info.modules, strict=True), start=1)]
+    sources = build_sources(settings, table, info.modules[0])
+    return FitProblem(spectra, sources, statistic=statistic, maxit=30000, crit_delta=1e-4)
