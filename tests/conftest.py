@@ -24,3 +24,17 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"sample data folder {SHARED_DATA} is not present")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def demo_observation(tmp_path_factory) -> Path:
+    """``event_cl/`` of one short simulated observation (2 ks, seed 1), made once per session
+    through the real command line.  Treat it as read-only: copy a file before altering it."""
+    import subprocess
+    import sys
+
+    top = tmp_path_factory.mktemp("demo_observation")
+    r = subprocess.run([sys.executable, "-m", "nuskybgd", "simulate", str(top / "sim"), "--exposure", "2000"],
+                       capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
+    assert r.returncode == 0, r.stderr
+    return top / "sim" / "90000000002" / "event_cl"
