@@ -119,3 +119,16 @@ def region_observation(tmp_path_factory):
                            event_file=ev.event_file, det1_file=ev.det1_file, det_images=det_images,
                            src_reg=src_reg, stray=stray, auto=auto, calibration=cal,
                            truth=sim.modules["A"].truth)
+
+@pytest.fixture(scope="session")
+def demo_observation(tmp_path_factory) -> Path:
+    """``event_cl/`` of one short simulated observation (2 ks, seed 1), made once per session
+    through the real command line.  Treat it as read-only: copy a file before altering it."""
+    import subprocess
+    import sys
+
+    top = tmp_path_factory.mktemp("demo_observation")
+    r = subprocess.run([sys.executable, "-m", "nuskybgd", "simulate", str(top / "sim"), "--exposure", "2000"],
+                       capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
+    assert r.returncode == 0, r.stderr
+    return top / "sim" / "90000000002" / "event_cl"

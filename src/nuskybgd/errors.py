@@ -33,6 +33,14 @@ class OutputExistsError(NuskybgdError):
         )
 
 
+class OutputError(NuskybgdError):
+    """An output cannot be written: the folder is missing, read-only, full, or is a file."""
+
+    def __init__(self, message: str, path: str | Path | None = None) -> None:
+        self.path = Path(path) if path is not None else None
+        super().__init__(message)
+
+
 class CalibrationError(NuskybgdError):
     """A calibration item cannot be found or read."""
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import sys
 import tempfile
@@ -33,7 +34,7 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-from nuskybgd.errors import CalibrationError
+from nuskybgd.errors import CalibrationError, InputError
 
 #: Environment variables.
 ENV_AUXIL = "NUSKYBGD_AUXIL"
@@ -147,6 +148,22 @@ def file_url(f: AuxilFile, base_url: str | None) -> str:
     return manifest()["default_base_url"].rstrip("/") + "/" + f.path
 
 
+def _check_fetch_request(dest: Path, timeout: float) -> None:
+    """Refuse a non-positive or non-finite timeout and a destination that is a file."""
+    try:
+        t = float(timeout)
+    except (TypeError, ValueError):
+        t = float("nan")
+    if not (math.isfinite(t) and t > 0):
+        raise InputError(f"--timeout {timeout} is not a positive number of seconds; give e.g. --timeout 60.")
+    probe = dest
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    if probe.exists() and not probe.is_dir():
+        raise InputError(f"cannot install the auxiliary files into {dest}: {probe} is a file, not a "
+                         "folder; choose another --dest.", probe)
+
+
 def fetch_auxil(
     dest: str | Path | None = None,
     base_url: str | None = None,
@@ -185,8 +202,11 @@ def fetch_auxil(
     ------
     CalibrationError
         A download fails, a checksum does not match, or an existing different file is in the way.
+    InputError
+        ``timeout`` is not a positive finite number, or ``dest`` (or a folder above it) is a file.
     """
     dest = Path(dest).expanduser() if dest is not None else default_auxil_dir()
+    _check_fetch_request(dest, timeout)
     base_url = base_url or os.environ.get(ENV_URL, "").strip() or None
     say = progress or (lambda s: None)
     files = pinned_files()

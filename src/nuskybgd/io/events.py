@@ -487,6 +487,19 @@ def read_events(path: str | Path, columns: Sequence[str] | str | None = None) ->
                      wcs=wcs, gti=gti, badpix=badpix)
 
 
+def missing_badpix_warning(events: EventList) -> str | None:
+    """A warning sentence when ``events`` has no BADPIX extension, else None.
+
+    nupipeline always writes BADPIX extensions (one per detector, possibly without rows) into a
+    cleaned event file; without them the instrument map cannot mask the pixels flagged on board,
+    so a step building one should pass this sentence to its reporter.
+    """
+    if events.badpix:
+        return None
+    return (f"event file {events.path} has no BADPIX extensions, so no on-board bad pixels are masked; "
+            "use the cleaned event file from nupipeline or give the bad pixels with --usrbpix.")
+
+
 def read_gti(path: str | Path) -> Gti:
     """Read the GTI of a standalone GTI file (STDGTI/GTI, or any HDUCLAS1='GTI' extension).
 
@@ -521,6 +534,9 @@ def read_det1_refpoint(path: str | Path) -> Det1Refpoint:
             raise InputError(f"DET1 reference-point file {p} lacks {', '.join(sorted(missing))}; give the "
                              "nupipeline file nu<seqid><A|B>_det1.fits.", p)
         d = hdu.data
+        if len(d) < 2:
+            raise InputError(f"DET1 reference-point file {p} holds {len(d)} time sample(s), at least two are "
+                             "needed; it is empty or cut short — re-create it with nupipeline.", p)
         return Det1Refpoint(
             time=np.asarray(d["TIME"], dtype=np.float64).ravel(),
             x_det1=np.asarray(d["X_DET1"], dtype=np.float64).ravel(),
