@@ -71,6 +71,6 @@ def test_test_script_installs_once_and_covers_the_demo(checkout: Path) -> None:
     assert any("xspectrampoline" in c for c in pip)
     assert _run(checkout, "test", "-k", "x")[1] == []
     calls = (checkout / ".venv" / "calls.log").read_text()
-    assert "-m ruff check" in calls and "-m pytest -q -k x" in calls  # still runs ruff and pytest
+    assert "-m ruff check" in calls and "-m pytest -q -n 2 -k x" in calls  # still runs ruff and pytest
     # the test install includes the demo's needs
     assert _run(checkout, "demo")[1] == []

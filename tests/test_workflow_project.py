@@ -80,7 +80,8 @@ def test_background_pha_is_the_projection(fitted, projected):
     np.testing.assert_allclose(rate * exposure, projected.total, rtol=1e-12)
 
 
-def test_poisson_background_and_refusal_to_overwrite(fitted, tmp_path):
+def test_poisson_background_and_refusal_to_overwrite(fitted, projected, tmp_path):
+    """The projection already written (by the `projected` fixture) is refused without overwrite."""
     bgd, cfg, out = fitted
     with pytest.raises(OutputExistsError):
         project_source(cfg, out.state_json, bgd / "srcA.reg", bgd / "nu90000001A01_srcA_sr.pha")
