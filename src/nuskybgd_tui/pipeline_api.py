@@ -1,0 +1,10 @@
+"""The one place the wizard imports the library: ``nuskybgd.pipeline`` and what it re-exports.
+
+Imported lazily by the app (start-up stays fast and ``nuskybgd-tui --help`` needs no science
+libraries)."""
+
+from __future__ import annotations
+
+from nuskybgd.pipeline.step import Cancelled, CancelToken, Reporter  # noqa: F401
+
+__all__ = ["Cancelled", "CancelToken", "Reporter"]
