@@ -176,6 +176,7 @@ def test_failure_is_one_message_and_the_app_lives_on(tmp_path: Path):
             await until(pilot, lambda: app.query_one(StepSidebar).statuses["observation"]
                         == "failed")
             assert "✘ failed" in text_of(app, "#step-title")
+            assert text_of(app, "#step-message") == failed.message   # in full, wrapped
             await pilot.press("2")           # still answering keys
             await until(pilot, lambda: app.current_key == "images.A")
     run(scenario())

@@ -259,6 +259,7 @@ class WizardApp(App[int]):
             on_cancelled=lambda: self.post_message(StepCancelled(key)))
         pane = self._pane()
         if key == pane.key:
+            pane.show_message("")
             pane.log_line(f"▶ {self.runner.command_line(key)}")
             pane.set_progress(0.0)
         self._thread.start()
@@ -302,6 +303,9 @@ class WizardApp(App[int]):
     async def _step_failed(self, message: StepFailed) -> None:
         self._queue = []
         await self._after_step(message.key, f"✘ {message.key} failed: {message.message}")
+        pane = self._pane()
+        if pane is not None and pane.key == message.key:
+            pane.show_message(message.message)
         self.notify(message.message, title=f"{message.key} failed", severity="error",
                     markup=False)
 

@@ -29,7 +29,10 @@ class StepPane(Vertical):
     StepPane TabbedContent { height: 1fr; }
     StepPane TabPane { padding: 0; height: 1fr; }
     StepPane #step-progress { height: 1; }
-    StepPane #step-log { height: 5; border-top: solid $primary 30%; }
+    StepPane #step-log { height: 5; border-top: solid $primary 30%; background: $surface;
+        scrollbar-size-vertical: 1; overflow-x: hidden; }
+    StepPane #step-message { height: auto; color: $error; }
+    StepPane #step-message.-empty { display: none; }
     """
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -44,6 +47,7 @@ class StepPane(Vertical):
                 yield Static("", id="params-holder", markup=False)
             with TabPane("Products", id="tab-products"):
                 yield Static("", id="products-holder", markup=False)
+        yield Static("", id="step-message", classes="-empty", markup=False)
         yield ProgressBar(total=1.0, show_eta=False, id="step-progress")
         yield Log(max_lines=2000, id="step-log", highlight=False)
 
@@ -66,6 +70,7 @@ class StepPane(Vertical):
         await self.refresh_products(runner)
         self.query_one(ProgressBar).update(total=1.0, progress=0.0)
         self.query_one(Log).clear()
+        self.show_message("")
         tabs.active = "tab-params"
 
     def refresh_title(self, runner: Any, number: int, stage: Any,
@@ -102,6 +107,12 @@ class StepPane(Vertical):
     def log_line(self, text: str) -> None:
         """Append a line to the step's log."""
         self.query_one(Log).write_line(text)
+
+    def show_message(self, text: str) -> None:
+        """A sentence above the progress bar (why the step failed); "" hides it."""
+        message = self.query_one("#step-message", Static)
+        message.update(text)
+        message.set_class(not text, "-empty")
 
     def set_progress(self, fraction: float) -> None:
         """Move the progress bar (0–1)."""

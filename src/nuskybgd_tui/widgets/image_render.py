@@ -27,7 +27,6 @@ OVERLAY_GLYPHS = {"detector": ":", "source": "o", "background": "+", "exclude": 
 # a perceptually ordered map (dark blue → green → yellow) that survives 256-colour quantisation
 _ANCHORS = np.array([[13, 8, 135], [84, 2, 163], [139, 10, 165], [185, 50, 137],
                      [219, 92, 104], [244, 136, 73], [254, 188, 43], [240, 249, 33]], float)
-_ANCHORS = np.vstack([[0, 0, 0], _ANCHORS])
 
 
 @dataclass(frozen=True)
@@ -153,52 +152,45 @@ def colormap(t: np.ndarray) -> np.ndarray:
     return np.round(rgb).astype(np.uint8)
 
 
-def _segment_distance(px: np.ndarray, py: np.ndarray, a: tuple[float, float],
-                      b: tuple[float, float]) -> np.ndarray:
-    """Distance from points (px, py) to the segment a–b."""
-    ax, ay = a
-    dx, dy = b[0] - ax, b[1] - ay
-    length2 = dx * dx + dy * dy
-    u = np.zeros_like(px) if length2 == 0 else np.clip(((px - ax) * dx + (py - ay) * dy)
-                                                       / length2, 0.0, 1.0)
-    return np.hypot(px - ax - u * dx, py - ay - u * dy)
-
-
-def _outline_distance(shape: OverlayShape, px: np.ndarray, py: np.ndarray) -> np.ndarray:
-    """Distance of each point to the outline of ``shape`` (all in array coordinates)."""
+def _outline_points(shape: OverlayShape, spacing: float) -> tuple[np.ndarray, np.ndarray]:
+    """Points along the outline of ``shape``, at most ``spacing`` image pixels apart, in edge
+    coordinates (pixel i of the array spans [i, i + 1); ds9's x is the array's x + 1/2)."""
     p = shape.params
     if shape.shape == "circle":
-        return np.abs(np.hypot(px - (p[0] - 1), py - (p[1] - 1)) - p[2])
+        count = max(int(np.ceil(2 * np.pi * p[2] / spacing)), 8)
+        theta = np.linspace(0.0, 2 * np.pi, count, endpoint=False)
+        return p[0] - 0.5 + p[2] * np.cos(theta), p[1] - 0.5 + p[2] * np.sin(theta)
     if shape.shape == "box":
-        cx, cy, w, h = p[0] - 1, p[1] - 1, p[2] / 2, p[3] / 2
+        w, h = p[2] / 2, p[3] / 2
         ang = np.radians(p[4] if len(p) > 4 else 0.0)
         c, s = np.cos(ang), np.sin(ang)
-        corners = [(cx + c * u - s * v, cy + s * u + c * v)
+        corners = [(p[0] + c * u - s * v, p[1] + s * u + c * v)
                    for u, v in ((-w, -h), (w, -h), (w, h), (-w, h))]
-        vertices = corners
     elif shape.shape == "polygon":
-        vertices = [(p[i] - 1, p[i + 1] - 1) for i in range(0, len(p) - 1, 2)]
+        corners = [(p[i], p[i + 1]) for i in range(0, len(p) - 1, 2)]
     else:
         raise ValueError(f"unknown overlay shape {shape.shape!r}")
-    dist = np.full(px.shape, np.inf)
-    for a, b in zip(vertices, vertices[1:] + vertices[:1], strict=True):
-        dist = np.minimum(dist, _segment_distance(px, py, a, b))
-    return dist
+    xs, ys = [], []
+    for (ax, ay), (bx, by) in zip(corners, corners[1:] + corners[:1], strict=True):
+        count = max(int(np.ceil(np.hypot(bx - ax, by - ay) / spacing)), 1) + 1
+        u = np.linspace(0.0, 1.0, count)
+        xs.append(ax + u * (bx - ax) - 0.5)
+        ys.append(ay + u * (by - ay) - 0.5)
+    return np.concatenate(xs), np.concatenate(ys)
 
 
 def overlay_mask(shapes: list[OverlayShape], view: Viewport, rows: int) -> np.ndarray:
     """Index (into ``shapes``, -1 for none) of the outline drawn in each cell (rows × columns).
 
-    A cell is on an outline when the outline passes within half a cell of the cell's centre;
-    later shapes draw over earlier ones.
+    A cell is marked when the outline passes through it (a one-cell line); later shapes draw
+    over earlier ones.
     """
     out = np.full((rows, view.width), -1, dtype=int)
-    if not shapes:
-        return out
-    px = view.x_centres()[None, :]
-    py = (view.y0 + (np.arange(rows) + 0.5) * 2 * view.scale - 0.5)[:, None]
-    px, py = np.broadcast_arrays(px, py)
-    half = max(view.scale, 0.5)
+    spacing = view.scale / 3.0
     for index, shape in enumerate(shapes):
-        out[_outline_distance(shape, px, py) <= half] = index
+        x, y = _outline_points(shape, spacing)
+        col = np.floor((x - view.x0) / view.scale).astype(int)
+        row = np.floor((y - view.y0) / (2 * view.scale)).astype(int)
+        keep = (col >= 0) & (col < view.width) & (row >= 0) & (row < rows)
+        out[row[keep], col[keep]] = index
     return out

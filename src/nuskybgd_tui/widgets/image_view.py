@@ -181,7 +181,7 @@ class ImageView(Widget, can_focus=True):
         t = stretch(values, self.stretch_mode)
         marks = overlay_mask(self._overlays, view, rows)
         lines = self._colour_rows(t, marks) if self.uses_colour else self._ascii_rows(t, marks)
-        return [*lines, Strip([Segment(self.legend(values)[:width].ljust(width))])]
+        return [*lines, Strip([Segment(self.legend(values)[:width].ljust(width), Style())])]
 
     def _colour_rows(self, t: np.ndarray, marks: np.ndarray) -> list[Strip]:
         rgb = colormap(t)
@@ -217,7 +217,7 @@ class ImageView(Widget, can_focus=True):
         chars = np.array(list(ASCII_RAMP))[index]
         glyphs = np.array([OVERLAY_GLYPHS.get(s.kind, "*") for s in self._overlays] + ["?"])
         chars = np.where(marks >= 0, glyphs[marks], chars)
-        return [Strip([Segment("".join(row))]) for row in chars.tolist()]
+        return [Strip([Segment("".join(row), Style())]) for row in chars.tolist()]
 
     def legend(self, values: np.ndarray | None = None) -> str:
         """One line: title, zoom, stretch and the range of values on screen."""
