@@ -3,7 +3,8 @@
     python examples/image_steps_from_python.py [OUTDIR]
 
 The same steps as ``nuskybgd simulate`` + ``mkimgs`` + ``mkinstrmap`` + ``aspecthist`` +
-``projbgd`` on the command line; every step reports through a Reporter, here printing lines.
+``projbgd`` on the command line; every step reports typed events through a Reporter, here printing lines, and the runner
+records each step in the observation's session file.
 """
 
 from __future__ import annotations
@@ -11,9 +12,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from nuskybgd.pipeline.demo import demo_steps, run_steps
-from nuskybgd.pipeline.simulate_steps import SimulateStep
-from nuskybgd.pipeline.step import Reporter
+from nuskybgd.pipeline import Reporter, Runner, Session
+from nuskybgd.pipeline.steps import SimulateStep
 
 
 def main(outdir: str = "example-observation") -> None:
@@ -23,7 +23,10 @@ def main(outdir: str = "example-observation") -> None:
     if not all(p.exists() for p in sim.outputs()):
         sim.run(reporter)
     event_dir = Path(outdir) / seqid / "event_cl"
-    run_steps(demo_steps(event_dir, seqid), reporter)
+    # the session file (event_cl/nuskybgd-session.toml) records what ran; a rerun resumes
+    with Session.open(event_dir, observation={"seqid": seqid, "modules": ["A", "B"]}) as session:
+        statuses = Runner(session).run_all(reporter)
+    print(statuses)
 
 
 if __name__ == "__main__":

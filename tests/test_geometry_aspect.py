@@ -13,7 +13,7 @@ from conftest import shared_path
 from nuskybgd.cli import main
 from nuskybgd.errors import InputError
 from nuskybgd.geometry.aspect import aspect_histogram, gti_membership
-from nuskybgd.pipeline.image_steps import AspectHistStep
+from nuskybgd.pipeline.steps import AspectHistStep
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 from images import aspect_plain  # noqa: E402  (nuskybgd-py's sweep, written plainly, true min/max)

@@ -10,7 +10,7 @@ from conftest import shared_path
 from nuskybgd.calib.base import Calibration, PixelMap
 from nuskybgd.errors import InputError
 from nuskybgd.geometry.instrmap import BadPixelRows, bad_pixel_table, badflag_values, instrument_map
-from nuskybgd.pipeline.image_steps import MkInstrMapStep
+from nuskybgd.pipeline.steps import MkInstrMapStep
 
 GRADE_WT = np.array([
     1.00000, 0.124902, 0.117130, 0.114720, 0.118038, 0.0114296, 0.0101738, 0.0113617, 0.0122017,
@@ -133,7 +133,7 @@ def test_relabel_happens_without_any_bad_rows():
 def test_step_on_real_event_file(tmp_path, monkeypatch):
     evt = shared_path("real", "dummy_evt.evt")
     monkeypatch.chdir(tmp_path)
-    res = MkInstrMapStep(evt, calibration=PixposCalibration("A")).run()
+    res = MkInstrMapStep(evt, outdir=tmp_path, calibration=PixposCalibration("A")).run()
     out = tmp_path / "newinstrmapA.fits"
     assert [p.resolve() for p in res.outputs] == [out.resolve()]
     with fits.open(out) as hdul:
@@ -202,15 +202,15 @@ def test_step_refuses_bad_usrbpix_and_existing_output(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     fits.HDUList([fits.PrimaryHDU()]).writeto(tmp_path / "nobadpix.fits")
     with pytest.raises(InputError, match="no BADPIX"):
-        MkInstrMapStep(evt, usrbpix=[tmp_path / "nobadpix.fits"], calibration=PixposCalibration("A")).run()
+        MkInstrMapStep(evt, outdir=tmp_path, usrbpix=[tmp_path / "nobadpix.fits"], calibration=PixposCalibration("A")).run()
     assert not (tmp_path / "newinstrmapA.fits").exists()
 
 
 def test_cli_key_value_and_flags_with_user_badpix(tmp_path, monkeypatch):
     evt = shared_path("real", "dummy_evt.evt")
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr("nuskybgd.pipeline.image_steps._resolve_calibration",
-                        lambda m, date, rep: PixposCalibration("A"))
+    monkeypatch.setattr("nuskybgd.pipeline.steps._calibration.resolve_calibration",
+                        lambda m, date: PixposCalibration("A"))
     # a user-style bad-pixel file (no TIME_STOP): DET1 RAW (10, 12) is bad for the whole observation
     cols = [fits.Column("RAWX", "1B", array=[10]), fits.Column("RAWY", "1B", array=[12]),
             fits.Column("TIME", "1D", array=[0.0]), fits.Column("BADFLAG", "16X", array=[[False] * 13 + [True, False, False]])]
@@ -221,11 +221,11 @@ def test_cli_key_value_and_flags_with_user_badpix(tmp_path, monkeypatch):
     fits.HDUList([prim, bp]).writeto(tmp_path / "mybad.fits")
     from nuskybgd.cli import main
 
-    assert main(["mkinstrmap", str(evt), "usrbpix=mybad.fits", "prefix=kv_"]) == 0
-    assert main(["mkinstrmap", str(evt), "--usrbpix", "mybad.fits", "--prefix", "fl_"]) == 0
-    assert main(["mkinstrmap", str(evt), "--prefix", "plain_"]) == 0
-    assert main(["mkinstrmap", str(evt), "prefix=dry_", "dryrun=yes"]) == 0
-    assert main(["mkinstrmap", str(evt), "--prefix", "dry_", "--dryrun"]) == 0
+    assert main(["mkinstrmap", str(evt), "outdir=.", "usrbpix=mybad.fits", "prefix=kv_"]) == 0
+    assert main(["mkinstrmap", str(evt), "outdir=.", "--usrbpix", "mybad.fits", "--prefix", "fl_"]) == 0
+    assert main(["mkinstrmap", str(evt), "outdir=.", "--prefix", "plain_"]) == 0
+    assert main(["mkinstrmap", str(evt), "outdir=.", "prefix=dry_", "dryrun=yes"]) == 0
+    assert main(["mkinstrmap", str(evt), "outdir=.", "--prefix", "dry_", "--dryrun"]) == 0
     assert not list(tmp_path.glob("dry_*"))
     kv = fits.getdata(tmp_path / "kv_newinstrmapA.fits")
     fl = fits.getdata(tmp_path / "fl_newinstrmapA.fits")
@@ -240,6 +240,6 @@ def test_cli_key_value_and_flags_with_user_badpix(tmp_path, monkeypatch):
         assert h["NBADRAW"] == 20 and h["NSBTASK"] == "mkinstrmap" and h["NSBCALIB"] == "CALDB"
         assert any("mybad.fits" in str(c) for c in h["HISTORY"])
     # existing output refused (exit 2), replaced with clobber=yes
-    assert main(["mkinstrmap", str(evt), "usrbpix=mybad.fits", "prefix=kv_"]) == 2
-    assert main(["mkinstrmap", str(evt), "prefix=kv_", "clobber=yes"]) == 0
+    assert main(["mkinstrmap", str(evt), "outdir=.", "usrbpix=mybad.fits", "prefix=kv_"]) == 2
+    assert main(["mkinstrmap", str(evt), "outdir=.", "prefix=kv_", "clobber=yes"]) == 0
     assert np.array_equal(fits.getdata(tmp_path / "kv_newinstrmapA.fits"), plain)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from astropy.io import fits
 
-from nuskybgd.pipeline.image_steps import AspectHistStep, MkImgsStep, MkInstrMapStep, ProjBgdStep
+from nuskybgd.pipeline.steps import AspectHistStep, MkImgsStep, MkInstrMapStep, ProjBgdStep
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +29,7 @@ def chain(tmp_path_factory):
     cwd = os.getcwd()
     os.chdir(work)
     try:
-        MkInstrMapStep(ev.event_file, calibration=cal).run()
+        MkInstrMapStep(ev.event_file, outdir=work, calibration=cal).run()
     finally:
         os.chdir(cwd)
     AspectHistStep(ev.det1_file, ev.gti_file, work / "aspecthistA.fits").run()

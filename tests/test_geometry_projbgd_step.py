@@ -13,7 +13,7 @@ from conftest import shared_path
 from nuskybgd.calib.base import Calibration
 from nuskybgd.cli import main
 from nuskybgd.errors import InputError
-from nuskybgd.pipeline.image_steps import AspectHistStep, MkImgsStep, ProjBgdStep
+from nuskybgd.pipeline.steps import AspectHistStep, MkImgsStep, ProjBgdStep
 
 
 class AuxilApertureCalibration(Calibration):
@@ -152,8 +152,8 @@ def test_cli_key_value_syntax(inputs, monkeypatch):
     (d / "bgd" / "cli").mkdir()
     argv = ["projbgd", "refimg=../nu30101031002A01_cl_3to20keV.fits", "out=cli/bgdapA.fits", "mod=A",
             "det=1", "chipmap=../newinstrmapA.fits", "aspect=../aspecthistA.fits"]
-    monkeypatch.setattr("nuskybgd.pipeline.image_steps._resolve_calibration",
-                        lambda m, date, rep: AuxilApertureCalibration())
+    monkeypatch.setattr("nuskybgd.pipeline.steps._calibration.resolve_calibration",
+                        lambda m, date: AuxilApertureCalibration())
     assert main(argv) == 0
     assert sorted(p.name for p in (d / "bgd" / "cli").iterdir()) == ["bgdapA.fits", "det0Aim.fits"]
     assert main(argv) == 2  # outputs exist

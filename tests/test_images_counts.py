@@ -12,7 +12,7 @@ from astropy.wcs import WCS
 from conftest import shared_path
 from nuskybgd.cli import main
 from nuskybgd.errors import InputError
-from nuskybgd.pipeline.image_steps import MkImgsStep
+from nuskybgd.pipeline.steps import MkImgsStep
 from nuskybgd.products.images import counts_image, image_name
 
 

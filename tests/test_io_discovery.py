@@ -13,8 +13,8 @@ from astropy.io import fits
 from conftest import shared_path
 from nuskybgd.errors import InputError
 from nuskybgd.io.discovery import discover, discover_observation, summarise_event_file
-from nuskybgd.pipeline.observation_steps import ObservationInfoStep, exposure_checks
 from nuskybgd.pipeline.step import Silent
+from nuskybgd.pipeline.steps.info import ObservationInfoStep, exposure_checks
 
 DUMMY = ("real", "dummy_evt.evt")
 SUNPOS = ("real", "nu90410111001A06_cl_sunpos.evt")

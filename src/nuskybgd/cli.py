@@ -24,6 +24,7 @@ from typing import NoReturn
 
 from nuskybgd import __version__
 from nuskybgd.errors import NuskybgdError
+from nuskybgd.events import Cancelled
 
 #: command name -> module under nuskybgd.commands (module name defaults to the command name)
 COMMANDS: dict[str, str] = {
@@ -40,6 +41,7 @@ COMMANDS: dict[str, str] = {
     "spec": "spec",
     "simplify": "simplify",
     "image": "image",
+    "run": "run",
 }
 
 _KEYVALUE = re.compile(r"^([A-Za-z_][A-Za-z0-9_\-]*)=(.*)$")
@@ -63,6 +65,8 @@ def translate_keyvalue(argv: Sequence[str]) -> list[str]:
             continue
         m = _KEYVALUE.match(tok)
         if not m:
+            if tok.startswith("="):
+                raise NuskybgdError(f"'{tok}' is not understood: a key=value argument needs a name before '='.")
             out.append(tok)
             continue
         key, value = m.group(1).replace("_", "-"), m.group(2)
@@ -117,19 +121,94 @@ class _OneLineParser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:  # type: ignore[override]
         """Print ``message`` as one line and exit with status 2."""
+        head, sep, rest = message.partition(": ")
+        if head.startswith("argument ") and sep and head.split()[-1].split("/")[0] in rest:
+            message = rest  # our own message already names the option
         self.exit(2, f"{self.prog}: error: {message}; run '{self.prog} --help' for the options.\n")
+
+
+def _step_class(module):
+    """The step class a command module declares with ``STEP = "module.path:ClassName"``."""
+    mod_name, _, cls_name = module.STEP.partition(":")
+    return getattr(importlib.import_module(mod_name), cls_name)
+
+
+def _converter(param):
+    """An argparse ``type`` that validates with the declaration (one-line usage error)."""
+
+    def convert(text: str):
+        try:
+            return param.convert(text)
+        except NuskybgdError as exc:
+            raise argparse.ArgumentTypeError(str(exc).rstrip(".")) from None
+
+    convert.__name__ = param.kind
+    return convert
+
+
+def add_step_arguments(parser: argparse.ArgumentParser, step_cls) -> None:
+    """Options of ``parser`` built from the step's declared parameters (strings; the step validates)."""
+    for p in step_cls.params:
+        if not p.cli:
+            continue
+        default_text = "" if p.required else f" (default {p.describe_default()}{' ' + p.unit if p.unit else ''})"
+        text = (p.help + default_text).replace("%", "%%")
+        if p.positional:
+            nargs = ("+" if p.required else "*") if p.kind == "paths" else (None if p.required else "?")
+            parser.add_argument(p.name, nargs=nargs, default=None, help=text,
+                                type=None if p.kind == "paths" else _converter(p))
+            for alias in p.aliases:
+                parser.add_argument(f"--{alias.replace('_', '-')}", dest=f"{p.name}__alias", default=None,
+                                    help=f"same as {p.name.upper()}")
+            continue
+        names = [p.option] + [f"--{a.replace('_', '-')}" for a in p.aliases if a != "clobber"]
+        if p.kind == "bool":
+            parser.add_argument(*names, dest=p.name, nargs="?", const="yes", default=None,
+                                metavar="yes|no", help=text, type=_converter(p))
+        else:
+            metavar = "|".join(map(str, p.choices)) if p.choices else (p.unit or p.kind).upper()
+            parser.add_argument(*names, dest=p.name, default=None, required=p.required,
+                                metavar=metavar, help=text, type=_converter(p))
 
 
 def build_parser(command: str) -> argparse.ArgumentParser:
     """The argument parser of one command."""
     module = _load(command)
+    step_cls = _step_class(module) if hasattr(module, "STEP") else None
+    description = getattr(module, "DESCRIPTION", None) or getattr(module, "SUMMARY", None)
+    if step_cls is not None and not getattr(module, "DESCRIPTION", None):
+        description = step_cls.help
     parser = _OneLineParser(
         prog=f"nuskybgd {command}",
-        description=getattr(module, "DESCRIPTION", None) or getattr(module, "SUMMARY", None),
+        description=description,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    module.add_arguments(parser)
+    if step_cls is not None:
+        add_step_arguments(parser, step_cls)
+    if hasattr(module, "add_arguments"):
+        module.add_arguments(parser)
     return parser
+
+
+def run_step_command(module, args: argparse.Namespace) -> int:
+    """Build the command's step from the parsed options, run it, and let the module present it."""
+    step_cls = _step_class(module)
+    values = {p.name: getattr(args, p.name) for p in step_cls.params
+              if p.cli and getattr(args, p.name, None) is not None}
+    for p in step_cls.params:
+        alias_value = getattr(args, f"{p.name}__alias", None)
+        if alias_value is None:
+            continue
+        if p.name in values and values[p.name] != alias_value:
+            raise NuskybgdError(f"{p.name.upper()} and --{p.aliases[0]} disagree; give one of them.")
+        values[p.name] = alias_value
+    step = step_cls(**values)
+    make_reporter = getattr(module, "reporter", None)
+    result = step.run(make_reporter(args) if make_reporter is not None else None)
+    present = getattr(module, "present", None)
+    if present is not None:
+        return int(present(result, args) or 0)
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -152,12 +231,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         parser = build_parser(command)
-        args = parser.parse_args(translate_keyvalue(rest))
-        status = _load(command).run(args)
+        try:
+            args = parser.parse_args(translate_keyvalue(rest))
+        except SystemExit as exit_:  # --help (0) or a one-line usage error (2), already printed
+            return int(exit_.code or 0)
+        module = _load(command)
+        status = run_step_command(module, args) if hasattr(module, "STEP") else module.run(args)
         return int(status or 0)
     except NuskybgdError as exc:
         print(f"nuskybgd {command}: error: {exc}", file=sys.stderr)
         return exc.exit_status
+    except Cancelled:
+        print(f"nuskybgd {command}: cancelled; no output was left half-written.", file=sys.stderr)
+        return 130
     except KeyboardInterrupt:
         print(f"nuskybgd {command}: interrupted; no output was left half-written.", file=sys.stderr)
         return 130

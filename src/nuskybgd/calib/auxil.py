@@ -153,6 +153,7 @@ def fetch_auxil(
     overwrite: bool = False,
     timeout: float = 60.0,
     progress: Callable[[str], None] | None = None,
+    files_done: Callable[[int, int], None] | None = None,
 ) -> list[Path]:
     """Download and verify the pinned auxiliary set into ``dest`` (default: the user cache).
 
@@ -172,6 +173,8 @@ def fetch_auxil(
         Per-request timeout in s.
     progress : callable, optional
         Called with one line per file.
+    files_done : callable, optional
+        Called as ``files_done(done, total)`` each time a file is verified in place.
 
     Returns
     -------
@@ -187,12 +190,20 @@ def fetch_auxil(
     base_url = base_url or os.environ.get(ENV_URL, "").strip() or None
     say = progress or (lambda s: None)
     files = pinned_files()
+    count = {"done": 0}
+
+    def one_done() -> None:
+        count["done"] += 1
+        if files_done is not None:
+            files_done(count["done"], len(files))
+
     todo: list[AuxilFile] = []
     for f in files:
         target = dest / f.name
         if target.exists():
             if target.is_file() and target.stat().st_size == f.size and sha256_file(target) == f.sha256:
                 say(f"{f.name}: already present and verified")
+                one_done()
                 continue
             if not overwrite:
                 raise CalibrationError(
@@ -236,6 +247,7 @@ def fetch_auxil(
         for f in todo:
             os.replace(tmpdir / f.name, dest / f.name)
             say(f"{f.name}: verified and installed")
+            one_done()
     finally:
         for p in tmpdir.iterdir():
             p.unlink()

@@ -91,6 +91,14 @@ class Calibration(ABC):
     def items(self) -> list[CalibrationItem]:
         """Per-item sources and reasons."""
 
+    def source_for(self, *items: str) -> str:
+        """Source label ("CALDB", "AUXIL", "BUILTIN" or a mix) of the named items; default ``source``."""
+        return self.source
+
+    def detail_for(self, *items: str) -> str:
+        """Human-readable detail of the named items' sources; default ``detail``."""
+        return self.detail
+
     # ---- optional items with defaults (sources override them; added by the calibration area)
 
     def aperture_image_full(self) -> np.ndarray:

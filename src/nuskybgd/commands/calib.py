@@ -30,13 +30,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     st.add_argument("--verify", action="store_true",
                     help="also check the auxiliary folder against the pinned checksums")
     fe = sub.add_parser("fetch", help="download and verify the pinned auxiliary calibration set")
-    fe.add_argument("--dest", default=None, help="destination folder (default: user cache)")
-    fe.add_argument("--base-url", "--url", dest="base_url", default=None,
-                    help="mirror holding the files by name (default $NUSKYBGD_AUXIL_URL or the "
-                         "pinned GitHub commit)")
-    fe.add_argument("--timeout", type=float, default=60.0, help="per-request timeout in s")
-    fe.add_argument("--overwrite", action="store_true",
-                    help="replace files that differ from the pinned ones")
+    from nuskybgd.cli import add_step_arguments
+    from nuskybgd.pipeline.steps.calib_fetch import FetchAuxilStep
+
+    add_step_arguments(fe, FetchAuxilStep)
 
 
 def _status(args: argparse.Namespace) -> int:
@@ -93,9 +90,10 @@ def _status(args: argparse.Namespace) -> int:
 
 
 def _fetch(args: argparse.Namespace) -> int:
-    from nuskybgd.pipeline.calib_steps import FetchAuxilStep
+    from nuskybgd.pipeline.steps.calib_fetch import FetchAuxilStep
 
-    step = FetchAuxilStep(args.dest, args.base_url, overwrite=args.overwrite, timeout=args.timeout)
+    values = {p.name: getattr(args, p.name) for p in FetchAuxilStep.params if getattr(args, p.name) is not None}
+    step = FetchAuxilStep(**values)
     result = step.run()
     print(f"auxiliary calibration set ready in {result.values['folder']}")
     return 0

@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 import math
+from typing import TYPE_CHECKING
 
-from nuskybgd.io.discovery import Observation
+if TYPE_CHECKING:  # pragma: no cover
+    from nuskybgd.io.discovery import Observation
 
 SUMMARY = "show an observation's event files, pointing and exposure per module and mode"
 DESCRIPTION = """\
@@ -26,10 +28,6 @@ examples:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("path", nargs="?", default=None,
-                        help="sequence directory, event_cl/ folder, folder of event files or one "
-                             "event file (default: current folder)")
-    parser.add_argument("--indir", dest="indir", default=None, help="same as PATH")
     parser.add_argument("--json", action="store_true", help="print a JSON summary instead of tables")
 
 
@@ -96,14 +94,18 @@ def _print_rich(observations: list[Observation], problems: dict[str, list[str]])
         console.print()
 
 
-def run(args: argparse.Namespace) -> int:
-    from nuskybgd.pipeline.observation_steps import ObservationInfoStep
-    from nuskybgd.pipeline.step import Reporter, Silent
+STEP = "nuskybgd.pipeline.steps.info:ObservationInfoStep"
 
-    path = args.path or args.indir or "."
-    step = ObservationInfoStep(path)
-    # warnings are shown in the table; only --json users get them on stderr
-    result = step.run(Reporter() if args.json else Silent())
+
+def reporter(args: argparse.Namespace):
+    """Warnings are shown in the table; only --json users get them on standard error."""
+    from nuskybgd.events import Reporter, Silent
+
+    return Reporter() if args.json else Silent()
+
+
+def present(result, args: argparse.Namespace) -> int:
+    """Print the observations as tables (or JSON with --json)."""
     observations = result.values["observations"]
     problems = result.values["problems"]
     if args.json:

@@ -15,19 +15,21 @@ file is missing or is not an OGIP file.
 """
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Options of ``nuskybgd validate``."""
-    parser.add_argument("files", nargs="+", help="PHA, RMF or ARF files (.gz is fine)")
+STEP = "nuskybgd.pipeline.steps.validate:ValidateStep"
 
 
-def run(args: argparse.Namespace) -> int:
-    """Check the files and print a table of problems; 1 if any file has problems."""
+def reporter(args: argparse.Namespace):
+    """Problems are printed as a table; nothing on standard error."""
+    from nuskybgd.events import Silent
+
+    return Silent()
+
+
+def present(result, args: argparse.Namespace) -> int:
+    """Print a table of problems; 1 if any file has problems."""
     from rich.console import Console
 
-    from nuskybgd.pipeline.step import Silent
-    from nuskybgd.pipeline.validate_steps import ValidateStep
-
-    results = ValidateStep(args.files).run(Silent()).values["results"]
+    results = result.values["results"]
     console = Console(highlight=False)
     failed = 0
     for path, (kind, problems) in results.items():

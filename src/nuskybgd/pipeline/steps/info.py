@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING
 
-from nuskybgd.io.discovery import Observation, discover
-from nuskybgd.pipeline.step import Reporter, Step, StepResult
+from nuskybgd.pipeline.params import Param
+from nuskybgd.pipeline.step import Reporter, Step, StepResult, reporter_or_default
+
+if TYPE_CHECKING:  # pragma: no cover
+    from nuskybgd.io.discovery import Observation
 
 __all__ = ["ObservationInfoStep", "exposure_checks"]
 
@@ -55,25 +58,26 @@ class ObservationInfoStep(Step):
         event files, or one event file.
     """
 
-    name: ClassVar[str] = "info"
-    title: ClassVar[str] = "Observation"
-    help: ClassVar[str] = (
+    name = "info"
+    title = "Observation"
+    help = (
         "Find the cleaned event files of FPMA and FPMB (every mode), the DET1 reference-point, "
         "GTI, attitude and housekeeping files, and report pointing, roll angle and exposure "
         "(ONTIME, LIVETIME, EXPOSURE) per module and mode."
     )
 
-    def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
-
-    def inputs(self) -> list[Path]:
-        return [self.path]
+    params = (
+        Param("path", "path", ".", positional=True, role="input", aliases=("indir",),
+              help="sequence directory, event_cl/ folder, folder of event files or one event file"),
+    )
 
     def outputs(self) -> list[Path]:
         return []
 
     def run(self, reporter: Reporter | None = None) -> StepResult:
-        rep = reporter or Reporter()
+        from nuskybgd.io.discovery import discover
+
+        rep = reporter_or_default(reporter)
         rep.log(f"looking for observations in {self.path}")
         observations = discover(self.path)
         checks: dict[str, list[str]] = {}

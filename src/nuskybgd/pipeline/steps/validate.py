@@ -5,11 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from nuskybgd.errors import InputError
-from nuskybgd.io.ogip import open_fits
-from nuskybgd.io.validate import validate_arf, validate_pha, validate_rmf
+from nuskybgd.pipeline.params import Param
 from nuskybgd.pipeline.step import Reporter, Step, StepResult
-
-_VALIDATORS = {"PHA": validate_pha, "RMF": validate_rmf, "ARF": validate_arf}
 
 
 def ogip_kind(path: str | Path) -> str:
@@ -20,6 +17,8 @@ def ogip_kind(path: str | Path) -> str:
     InputError
         Not a readable FITS file, or none of the three OGIP kinds.
     """
+    from nuskybgd.io.ogip import open_fits
+
     p = Path(path)
     with open_fits(p, "OGIP file") as hdul:
         for hdu in hdul[1:]:
@@ -45,12 +44,9 @@ class ValidateStep(Step):
     help = ("Check spectra (PHA), response matrices (RMF) and effective-area files (ARF) against "
             "the OGIP standards XSPEC and Sherpa rely on, and say what each file lacks.")
 
-    def __init__(self, paths: list[str | Path]) -> None:
-        self.paths = [Path(p) for p in paths]
-
-    def inputs(self) -> list[Path]:
-        """The files to check."""
-        return list(self.paths)
+    params = (
+        Param("paths", "paths", positional=True, role="input", help="PHA, RMF or ARF files (.gz is fine)"),
+    )
 
     def outputs(self) -> list[Path]:
         """Nothing is written."""
@@ -58,11 +54,14 @@ class ValidateStep(Step):
 
     def run(self, reporter: Reporter | None = None) -> StepResult:
         """Check every file; ``values`` maps each path to (kind, problems)."""
+        from nuskybgd.io.validate import validate_arf, validate_pha, validate_rmf
+
+        validators = {"PHA": validate_pha, "RMF": validate_rmf, "ARF": validate_arf}
         rep = reporter or Reporter()
         kinds = {p: ogip_kind(p) for p in self.paths}  # refuse unknown files before checking any
         results: dict[str, tuple[str, list[str]]] = {}
         for p, kind in kinds.items():
-            problems = _VALIDATORS[kind](p)
+            problems = validators[kind](p)
             results[str(p)] = (kind, problems)
             if problems:
                 rep.warning(f"{p} ({kind}): {len(problems)} problem(s)")

@@ -1,0 +1,115 @@
+"""Read-only views of a step's products for front ends: plain data, computed by the library.
+
+A front end (the wizard) needs nothing below :mod:`nuskybgd.pipeline` to show what a step made:
+these functions hand it arrays, shapes and tables.  They never write.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    import numpy as np
+
+    from nuskybgd.pipeline.runner import Runner
+
+__all__ = ["ImageView", "ProductView", "image", "stage_products", "detector_outlines"]
+
+
+@dataclass
+class ImageView:
+    """A 2-D image ready to draw.
+
+    Attributes
+    ----------
+    data : ndarray
+        The image ``[y, x]`` (row 0 is the bottom row, FITS convention).
+    header : dict
+        Its header keywords (plain values).
+    title : str
+        What it is ("nu…A01_cl_3to20keV.fits — count").
+    unit : str
+        BUNIT.
+    calibration : str
+        Calibration source recorded in the file (NSBCALIB), "" when none was used.
+    """
+
+    data: np.ndarray
+    header: dict[str, Any]
+    title: str
+    unit: str = ""
+    calibration: str = ""
+
+
+@dataclass
+class ProductView:
+    """One product of a step instance: its path, kind ("image", "table", "file") and the instance."""
+
+    key: str
+    path: Path
+    kind: str
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def image(path: str | Path) -> ImageView:
+    """The first 2-D image of a FITS file as an :class:`ImageView`.
+
+    Raises
+    ------
+    InputError
+        The file is not a readable FITS image (one sentence naming it).
+    """
+    import numpy as np
+
+    from nuskybgd.errors import InputError
+    from nuskybgd.io.ogip import open_fits
+
+    p = Path(path)
+    with open_fits(p, "image") as hdul:
+        hdu = next((h for h in hdul if h.is_image and h.data is not None and h.data.ndim == 2), None)
+        if hdu is None:
+            raise InputError(f"{p} holds no 2-D image.", p)
+        data = np.asarray(hdu.data, dtype=np.float64)
+        header = {k: v for k, v in hdu.header.items() if k not in ("COMMENT", "HISTORY", "")}
+    unit = str(header.get("BUNIT", ""))
+    return ImageView(data, header, f"{p.name}" + (f" — {unit}" if unit else ""), unit,
+                     str(header.get("NSBCALIB", "")))
+
+
+def detector_outlines(runner: Runner, module: str) -> dict[int, np.ndarray]:
+    """Boolean footprint per detector (0–3) of ``module`` on the sky grid, from projbgd's
+    ``det{d}{m}im.fits`` (> 0.5 of the exposure), for drawing outlines; empty before projbgd."""
+
+    out: dict[int, np.ndarray] = {}
+    folder = Path(runner.observation["event_dir"]) / "bgd"
+    for d in range(4):
+        p = folder / f"det{d}{module}im.fits"
+        if p.is_file():
+            out[d] = image(p).data > 0.5
+    return out
+
+
+def _kind(path: Path) -> str:
+    name = path.name.lower()
+    if name.endswith((".fits", ".fits.gz", ".img", ".img.gz")):
+        return "image"
+    if name.endswith((".pha", ".pi", ".rmf", ".arf")):
+        return "spectrum"
+    if name.endswith(".reg"):
+        return "region"
+    if name.endswith((".xcm", ".json")):
+        return "text"
+    return "file"
+
+
+def stage_products(runner: Runner, stage_id: str) -> list[ProductView]:
+    """The files the session recorded as written by the instances of ``stage_id``."""
+    out: list[ProductView] = []
+    for inst in runner.stage_instances(stage_id):
+        for rel in runner.session.file_records(inst.key, "outputs"):
+            path = runner.session.folder / rel
+            if path.is_file():
+                out.append(ProductView(inst.key, path, _kind(path)))
+    return out
