@@ -87,7 +87,8 @@ class FakeRunner:
             for m in mods:
                 key = f"{stage.id}.{m}" if m else stage.id
                 values = {p.name: p.default for p in PARAMS.get(stage.id, [])}
-                self.instances.append(StepInstance(key, stage.id, m, stage.title, values,
+                title = f"{stage.title} — FPM{m}" if m else stage.title
+                self.instances.append(StepInstance(key, stage.id, m, title, values,
                                                    help=f"{stage.title}: the step's own help."))
         self._status = {i.key: "pending" for i in self.instances}
         self._status[self.instances[0].key] = "ready"

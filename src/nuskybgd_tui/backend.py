@@ -43,9 +43,10 @@ def outputs_of(runner: Any, key: str) -> list[Any]:
     method = getattr(runner, "outputs", None)
     if callable(method):
         return list(method(key))
-    for inst in runner.instances:
-        if inst.key == key:
-            return list(getattr(inst, "outputs", ()) or ())
+    session = getattr(runner, "session", None)
+    if session is not None:        # the pipeline's Runner: what the session recorded
+        paths = [session.folder / rel for rel in session.file_records(key, "outputs")]
+        return [p for p in paths if p.is_file()]
     return []
 
 

@@ -26,7 +26,7 @@ WHY = {
                "later. Avoid stray light and keep the source (and its wings) excluded.",
     "spectra": "One spectrum per background region (bgd<det><module>), plus the source "
                "spectrum. These are what the background model is fitted to.",
-    "configuration": "bgdinfo.json ties the spectra to their regions and to the projected "
+    "config": "bgdinfo.json ties the spectra to their regions and to the projected "
                      "images. Keep intbgd_fix_line_ratios on (the internal lines are tied "
                      "together; short observations cannot constrain them one by one).",
     "fit": "The recipe: C-statistic; the solar components (apec and the 3.5, 4.5, 10.2 keV "

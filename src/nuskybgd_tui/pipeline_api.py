@@ -5,6 +5,6 @@ libraries)."""
 
 from __future__ import annotations
 
-from nuskybgd.pipeline.step import Cancelled, CancelToken, Reporter  # noqa: F401
+from nuskybgd.pipeline import Cancelled, CancelToken, Reporter  # noqa: F401
 
 __all__ = ["Cancelled", "CancelToken", "Reporter"]

@@ -20,6 +20,7 @@ from textual.containers import Vertical
 from textual.widget import Widget
 from textual.widgets import Static
 
+from nuskybgd_tui.widgets.image_render import OverlayShape
 from nuskybgd_tui.widgets.image_view import ImageView
 
 __all__ = ["register_view", "view_for", "ProductView", "OutputsList", "ImageGallery"]
@@ -67,9 +68,10 @@ class ImageGallery(ProductView):
     BINDINGS = [Binding("n", "cycle(1)", "next image"),
                 Binding("N", "cycle(-1)", "previous image", show=False)]
 
-    def __init__(self, runner: Any, outputs: Sequence[Path]) -> None:
+    def __init__(self, runner: Any, outputs: Sequence[Path], module: str = "") -> None:
         super().__init__()
         self._runner = runner
+        self.module = module
         self.outputs = [Path(p) for p in outputs]
         self.images = _fits_images(self.outputs)
         self.index = 0
@@ -102,14 +104,32 @@ class ImageGallery(ProductView):
         except Exception as exc:  # noqa: BLE001 - a bad file is a message, not a crash
             caption.update(f"{path.name} cannot be shown: {exc}")
             return
-        overlays = list(getattr(shown, "overlays", ()) or ())
+        overlays = self._detector_outlines(shown.data.shape)
         self.query_one(ImageView).set_image(shown.data, title=shown.title or path.name,
-                                            overlays=overlays)
+                                            overlays=overlays, origin="lower")
+
+    def _detector_outlines(self, shape: tuple[int, ...]) -> list[OverlayShape]:
+        """The detectors' sky footprints (from projbgd) when they match the image's grid."""
+        if not self.module or not hasattr(self._runner, "session"):
+            return []
+        from nuskybgd.pipeline import views
+
+        try:
+            masks = views.detector_outlines(self._runner, self.module)
+        except Exception:  # noqa: BLE001 - outlines are a help, never a failure
+            return []
+        return [OverlayShape("detector", "mask", (), f"det{d}", mask)
+                for d, mask in sorted(masks.items()) if mask.shape == shape]
 
 
 def _fits_images(outputs: Sequence[Path]) -> list[Path]:
     return [Path(p) for p in outputs if str(p).lower().endswith((".fits", ".img", ".fits.gz"))]
 
 
+def _module_of(runner: Any, key: str) -> str:
+    return next((i.module for i in runner.instances if i.key == key), "")
+
+
 for _stage in ("images", "instrmap", "aspecthist", "projbgd"):
-    register_view(_stage)(lambda runner, key, outputs: ImageGallery(runner, outputs))
+    register_view(_stage)(lambda runner, key, outputs: ImageGallery(
+        runner, outputs, _module_of(runner, key)))

@@ -81,13 +81,12 @@ class StepPane(Vertical):
         else:
             status = runner.status(self.key)
             inst = next((i for i in instances if i.key == self.key), None)
-            module = f" — FPM{inst.module}" if inst is not None and inst.module else ""
+            title = (getattr(inst, "title", "") or stage.title) if inst is not None else stage.title
             others = ""
             if len(instances) > 1:
-                others = "   (m: " + ", ".join(
-                    f"{STATUS_GLYPHS.get(runner.status(i.key), '?')} {i.module or i.key}"
-                    for i in instances) + ")"
-            text = f"{stage.title}{module}   {STATUS_GLYPHS.get(status, '?')} {status}{others}"
+                index = [i.key for i in instances].index(self.key) + 1
+                others = f"   [{index}/{len(instances)}, m: next]"
+            text = f"{title}   {STATUS_GLYPHS.get(status, '?')} {status}{others}"
         self.query_one("#step-title", Static).update(text)
 
     async def refresh_products(self, runner: Any) -> None:

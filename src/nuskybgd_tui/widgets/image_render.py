@@ -67,18 +67,34 @@ class OverlayShape:
     kind : str
         "source", "background", "exclude" or "detector" (chooses glyph and colour).
     shape : str
-        "circle" (params x, y, r), "box" (x, y, width, height, angle in degrees) or
-        "polygon" (params x1, y1, x2, y2, ...).
+        "circle" (params x, y, r), "box" (x, y, width, height, angle in degrees),
+        "polygon" (params x1, y1, x2, y2, ...) or "mask" (the edge of ``mask``).
     params : tuple of float
         The shape's numbers, pixels (and degrees for a box angle).
     label : str
         Shown in the widget's legend.
+    mask : ndarray of bool, optional
+        For "mask": a footprint on the image's grid (same shape, same row order).
     """
 
     kind: str
     shape: str
-    params: tuple[float, ...]
+    params: tuple[float, ...] = ()
     label: str = ""
+    mask: np.ndarray | None = None
+
+    def flipped(self, ny: int) -> OverlayShape:
+        """The same outline on the image flipped upside down (``ny`` rows)."""
+        p = list(self.params)
+        if self.shape == "mask":
+            return OverlayShape(self.kind, self.shape, (), self.label, np.flipud(self.mask))
+        if self.shape in ("circle", "box"):
+            p[1] = ny + 1 - p[1]
+            if self.shape == "box" and len(p) > 4:
+                p[4] = -p[4]
+        elif self.shape == "polygon":
+            p[1::2] = [ny + 1 - y for y in p[1::2]]
+        return OverlayShape(self.kind, self.shape, tuple(p), self.label)
 
 
 def viewport(shape: tuple[int, int], cells: tuple[int, int], zoom: float = 1.0,
@@ -156,6 +172,12 @@ def _outline_points(shape: OverlayShape, spacing: float) -> tuple[np.ndarray, np
     """Points along the outline of ``shape``, at most ``spacing`` image pixels apart, in edge
     coordinates (pixel i of the array spans [i, i + 1); ds9's x is the array's x + 1/2)."""
     p = shape.params
+    if shape.shape == "mask":
+        m = np.asarray(shape.mask, bool)
+        inner = np.zeros_like(m)
+        inner[1:-1, 1:-1] = m[1:-1, 1:-1] & m[:-2, 1:-1] & m[2:, 1:-1] & m[1:-1, :-2] & m[1:-1, 2:]
+        ys, xs = np.nonzero(m & ~inner)
+        return xs + 0.5, ys + 0.5
     if shape.shape == "circle":
         count = max(int(np.ceil(2 * np.pi * p[2] / spacing)), 8)
         theta = np.linspace(0.0, 2 * np.pi, count, endpoint=False)

@@ -76,11 +76,19 @@ class ImageView(Widget, can_focus=True):
 
     # -- public API --------------------------------------------------------------------------
     def set_image(self, data: np.ndarray, *, title: str = "",
-                  overlays: Sequence[OverlayShape] = ()) -> None:
-        """Show ``data`` (2-D, any units) with ``overlays`` in image pixel coordinates."""
+                  overlays: Sequence[OverlayShape] = (), origin: str = "upper") -> None:
+        """Show ``data`` (2-D, any units) with ``overlays`` in image pixel coordinates.
+
+        ``origin="lower"`` draws row 0 at the bottom (FITS images, as ds9 shows them).
+        """
         array = np.asarray(data)
         if array.ndim != 2:
             raise ValueError(f"an image must be 2-D, got shape {array.shape}")
+        if origin == "lower":
+            array = np.flipud(array)
+            overlays = [s.flipped(array.shape[0]) for s in overlays]
+        elif origin != "upper":
+            raise ValueError(f"origin must be 'upper' or 'lower', not {origin!r}")
         self._data = array
         self._title = title
         self._overlays = list(overlays)
