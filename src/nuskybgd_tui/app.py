@@ -8,6 +8,7 @@ that only posts messages), and the products it recorded.  It never computes anyt
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -17,6 +18,7 @@ from textual import on
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.css.query import NoMatches
 from textual.widgets import Footer, Static, TabbedContent
 
 from nuskybgd_tui.backend import StepThread, instances_of, resume_stage, saved_time
@@ -77,6 +79,7 @@ class WizardApp(App[int]):
         self._current: dict[str, int] = {}
         self._thread: StepThread | None = None
         self._queue: list[str] = []
+        self._opening = asyncio.Lock()       # one pane rebuild at a time
         #: True once the session's step is on screen (tests and the benchmark wait for it)
         self.ready = runner is None
 
@@ -149,6 +152,14 @@ class WizardApp(App[int]):
 
     async def open_stage(self, stage_id: str) -> None:
         """Show ``stage_id`` in the pane (its remembered module)."""
+        async with self._opening:
+            try:
+                await self._open_stage(stage_id)
+            except NoMatches:
+                # only while the app closes: the pane's widgets are already gone
+                self.log.warning(f"stage {stage_id} not shown: the pane is being removed")
+
+    async def _open_stage(self, stage_id: str) -> None:
         stage = next(s for s in self.stages if s.id == stage_id)
         instances = instances_of(self.runner, stage_id)
         index = min(self._current.get(stage_id, 0), max(len(instances) - 1, 0))
@@ -181,8 +192,11 @@ class WizardApp(App[int]):
     @on(StepSidebar.StageSelected)
     async def _stage_selected(self, event: StepSidebar.StageSelected) -> None:
         # act on what is highlighted now (events queued before the resume may be stale)
-        stage_id = self.query_one(StepSidebar).current_stage
-        if self.ready and stage_id is not None and stage_id != self._pane().stage_id:
+        sidebars, pane = self.query(StepSidebar), self._pane()
+        if not sidebars or pane is None:        # the app is closing
+            return
+        stage_id = sidebars.first().current_stage
+        if self.ready and stage_id is not None and stage_id != pane.stage_id:
             await self.open_stage(stage_id)
 
     @on(ParamForm.Edited)

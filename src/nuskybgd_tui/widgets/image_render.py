@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Viewport", "OverlayShape", "viewport", "resample", "stretch", "colormap",
+__all__ = ["Viewport", "OverlayShape", "viewport", "cumulative", "resample", "stretch", "colormap",
            "overlay_mask", "ASCII_RAMP", "OVERLAY_GLYPHS"]
 
 #: characters from dark to bright, for terminals read without colour
@@ -119,18 +119,28 @@ def _bin_axis(n: int, start: float, scale: float, count: int) -> tuple[np.ndarra
     return np.clip(lo, 0, n - 1), np.clip(hi, 1, n), inside
 
 
-def resample(data: np.ndarray, view: Viewport) -> np.ndarray:
+def cumulative(data: np.ndarray) -> np.ndarray:
+    """The 2-D cumulative sum (with a leading row and column of zeros) that :func:`resample`
+    uses; compute it once per image and pass it to every redraw."""
+    img = np.nan_to_num(np.asarray(data, dtype=float), nan=0.0, posinf=0.0, neginf=0.0)
+    cum = np.zeros((img.shape[0] + 1, img.shape[1] + 1))
+    np.cumsum(img, axis=0, out=cum[1:, 1:])
+    np.cumsum(cum[1:, 1:], axis=1, out=cum[1:, 1:])
+    return cum
+
+
+def resample(data: np.ndarray, view: Viewport, cum: np.ndarray | None = None) -> np.ndarray:
     """The image averaged over each display pixel; NaN outside the image.
 
     Zoomed out, every image pixel counts (block means through cumulative sums, so sparse counts
     images keep their photons); zoomed in, a display pixel takes the image pixel it lies in.
+    ``cum`` is :func:`cumulative` of ``data`` when already known.
     """
-    img = np.nan_to_num(np.asarray(data, dtype=float), nan=0.0, posinf=0.0, neginf=0.0)
-    ny, nx = img.shape
+    ny, nx = np.shape(data)
     xlo, xhi, xin = _bin_axis(nx, view.x0, view.scale, view.width)
     ylo, yhi, yin = _bin_axis(ny, view.y0, view.scale, view.height)
-    cum = np.zeros((ny + 1, nx + 1))
-    cum[1:, 1:] = img.cumsum(0).cumsum(1)
+    if cum is None:
+        cum = cumulative(data)
     total = (cum[np.ix_(yhi, xhi)] - cum[np.ix_(ylo, xhi)]
              - cum[np.ix_(yhi, xlo)] + cum[np.ix_(ylo, xlo)])
     area = np.outer(yhi - ylo, xhi - xlo)

@@ -21,6 +21,7 @@ from nuskybgd_tui.widgets.image_render import (
     OverlayShape,
     Viewport,
     colormap,
+    cumulative,
     overlay_mask,
     resample,
     stretch,
@@ -90,6 +91,7 @@ class ImageView(Widget, can_focus=True):
         elif origin != "upper":
             raise ValueError(f"origin must be 'upper' or 'lower', not {origin!r}")
         self._data = array
+        self._cum = cumulative(array)
         self._title = title
         self._overlays = list(overlays)
         self.zoom, self.centre = 1.0, None
@@ -185,7 +187,7 @@ class ImageView(Widget, can_focus=True):
         if view is None or self._data is None:
             return [Strip.blank(width) for _ in range(height)]
         rows = height - 1
-        values = resample(self._data, view)
+        values = resample(self._data, view, self._cum)
         t = stretch(values, self.stretch_mode)
         marks = overlay_mask(self._overlays, view, rows)
         lines = self._colour_rows(t, marks) if self.uses_colour else self._ascii_rows(t, marks)
