@@ -87,3 +87,54 @@ def test_run_images_show_them_and_resume(small_observation: Path, tmp_path: Path
         asyncio.run(second_visit())
     finally:
         runner2.session.close()
+
+
+def test_corrupt_session_file_is_one_sentence(small_observation: Path, tmp_path: Path):
+    ev = copy_observation(small_observation, tmp_path)
+    (ev / "nuskybgd-session.toml").write_text("schema = [this is not toml\n")
+    runner, stages, message = open_session(str(ev))
+    assert runner is None and [s.id for s in stages][0] == "observation"
+    assert message.startswith(f"session file {ev / 'nuskybgd-session.toml'} is not valid TOML")
+    assert message.count("\n") == 0
+
+    async def scenario():
+        app = WizardApp(None, stages, message=message)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            assert str(app.query_one("#message", Static).render()) == message
+            await pilot.press("q")
+        return app.return_code
+
+    assert asyncio.run(scenario()) == 0
+
+
+def test_refused_parameter_on_the_real_runner(small_observation: Path, tmp_path: Path):
+    ev = copy_observation(small_observation, tmp_path)
+    runner, stages, message = open_session(str(ev.parent))      # the sequence folder works too
+    assert message is None
+
+    async def scenario():
+        app = WizardApp(runner, stages)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await until(pilot, lambda: app.ready)
+            await pilot.press("2")
+            await until(pilot, lambda: app.current_key == "mkimgs.A.3to20keV")
+            field = app.query_one("#param-elow")
+            field.value = "500"
+            field.focus()
+            await pilot.press("enter")
+            await pilot.pause()
+            error = str(app.query_one("#error-elow", Static).render())
+            assert error == "--elow 500 is above the maximum 200 keV."
+            assert runner.instance("mkimgs.A.3to20keV").params["elow"] == 3.0
+            field.value = "4"
+            await pilot.press("enter")
+            await pilot.pause()
+            assert runner.instance("mkimgs.A.3to20keV").params["elow"] == 4.0
+            assert "--elow 4" in str(app.query_one("#command-line", Static).render())
+            await pilot.press("q")
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        runner.session.close()

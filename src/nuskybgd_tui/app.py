@@ -208,8 +208,12 @@ class WizardApp(App[int]):
         from nuskybgd.errors import NuskybgdError
 
         form = self._pane().form
+        declared = {p.name: p for p in self.runner.declared_params(key)}
         for name, value in values.items():
             try:
+                convert = getattr(declared.get(name), "convert", None)
+                if callable(convert) and isinstance(value, str):
+                    value = convert(value)     # typed values in the session (4.0, not "4")
                 self.runner.set_params(key, **{name: value})
             except NuskybgdError as exc:
                 if form is not None:
