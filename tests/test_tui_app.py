@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from textual.command import CommandList
 from textual.widgets import Log, Static
 
 from nuskybgd_tui.app import WizardApp
@@ -276,3 +277,21 @@ def test_refused_session_is_a_message(tmp_path: Path):
         return app.return_code
 
     assert run(scenario()) == 0
+
+
+def test_command_palette_opens_a_step(tmp_path: Path):
+    runner = FakeRunner(tmp_path)
+
+    async def scenario():
+        app = WizardApp(runner, STAGES)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await started(pilot)
+            await pilot.press("ctrl+p")
+            await pilot.press(*"open step: simplify")
+            await until(pilot, lambda: any(
+                "Simplify" in str(cl.get_option_at_index(i).prompt)
+                for cl in app.screen.query(CommandList) for i in range(cl.option_count)))
+            await pilot.press("down", "enter")
+            await until(pilot, lambda: app.current_key == "simplify")
+            assert app.query_one(StepSidebar).current_stage == "simplify"
+    run(scenario())

@@ -205,7 +205,7 @@ class WizardApp(App[int]):
 
     def apply_params(self, key: str, values: dict[str, str]) -> bool:
         """Give the runner new values; a refused value is shown under its field."""
-        from nuskybgd.errors import NuskybgdError
+        from nuskybgd_tui.pipeline_api import NuskybgdError
 
         form = self._pane().form
         declared = {p.name: p for p in self.runner.declared_params(key)}
@@ -455,8 +455,8 @@ def make_demo(folder: str) -> str:
 def open_session(path: str | None, observation: dict[str, Any] | None = None
                  ) -> tuple[Any, list[Any], str | None]:
     """(runner, stages, message): the session to show, or a one-sentence problem."""
-    from nuskybgd.errors import NuskybgdError
     from nuskybgd.pipeline import STAGES, Runner, Session
+    from nuskybgd_tui.pipeline_api import NuskybgdError
 
     where = path or os.getcwd()
     if os.path.isdir(where) and os.path.isdir(os.path.join(where, "event_cl")):
@@ -478,7 +478,7 @@ def main(argv: Sequence[str] | None = None) -> int:
               "SESSION` instead.", file=sys.stderr)
         return 2
     if args.demo is not None:
-        from nuskybgd.errors import NuskybgdError
+        from nuskybgd_tui.pipeline_api import NuskybgdError
 
         try:
             runner, stages, message = open_session(make_demo(args.demo), DEMO_OBSERVATION)

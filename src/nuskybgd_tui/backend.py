@@ -126,7 +126,7 @@ class StepThread:
 
 def _one_sentence(exc: BaseException) -> str:
     """A user-facing sentence for an exception (the library's errors already are one)."""
-    from nuskybgd.errors import NuskybgdError
+    from nuskybgd_tui.pipeline_api import NuskybgdError
 
     if isinstance(exc, NuskybgdError):
         return str(exc)

@@ -7,4 +7,9 @@ from __future__ import annotations
 
 from nuskybgd.pipeline import Cancelled, CancelToken, Reporter  # noqa: F401
 
-__all__ = ["Cancelled", "CancelToken", "Reporter"]
+try:  # the user-facing error class (InputError, SessionLocked, ... derive from it)
+    from nuskybgd.pipeline import NuskybgdError  # type: ignore[attr-defined]
+except ImportError:  # until nuskybgd.pipeline re-exports it: the runner's own import of it
+    from nuskybgd.pipeline.runner import NuskybgdError  # noqa: F401
+
+__all__ = ["Cancelled", "CancelToken", "Reporter", "NuskybgdError"]
