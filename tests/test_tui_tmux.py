@@ -67,7 +67,7 @@ def test_wizard_in_a_real_terminal(terminal, tmp_path: Path):
     env = (f"cd {tmp_path} && env LANG=C.UTF-8 TERM=xterm-256color TEXTUAL_ANIMATIONS=none "
            f"PYTHONPATH={SRC}{os.pathsep}{HERE}")
     terminal.start(f"{env} {sys.executable} {HERE / 'test_tui_support.py'} --no-mouse")
-    screen = terminal.wait_for("Steps")
+    screen = terminal.wait_for("$ nuskybgd observation")     # the step is open: keys count
     assert "60001047002 DEMO" in screen and "○  1 Observation" in screen
     terminal.keys("Down")
     terminal.wait_for("Images — FPMA")
