@@ -231,12 +231,11 @@ def main() -> None:
 
     for p, v in zip(free, start, strict=True):
         p.value = float(v)
-    problem._fold_cache.clear()
-    problem._flux_cache.clear()
+    problem.evaluator.clear_caches()
     t0 = time.perf_counter()
     result = problem.fit()
     t_fit = time.perf_counter() - t0
-    n_templates = len(problem._fold_cache)
+    n_templates = len(problem.evaluator.fold_cache)
     pulls = np.array([(p.value - truth[p.xspec_id]) / p.error for p in free if p.error and p.error > 0])
     print(f"nuskybgd fit ({result.method}): {t_fit:.3f} s wall (folding {n_templates} templates included), "
           f"{result.n_evaluations} model evaluations, {result.iterations} iterations, "

@@ -7,7 +7,18 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+def _find_shared_data() -> Path:
+    """``shared/data`` beside the checkout, or beside an ancestor (git worktrees live deeper)."""
+    for base in REPO.parents:
+        candidate = base / "shared" / "data"
+        if candidate.is_dir():
+            return candidate
+    return REPO.parent / "shared" / "data"
+
+
+SHARED_DATA = _find_shared_data()
 
 
 def shared_path(*parts: str) -> Path:
@@ -62,3 +73,49 @@ def copy_observation(event_dir: Path, dest: Path) -> Path:
     target = dest / "event_cl"
     shutil.copytree(event_dir, target)
     return target
+
+@pytest.fixture(scope="session")
+def region_observation(tmp_path_factory):
+    """One simulated FPMA observation (50 ks, point source) for the region and spectrum tests.
+
+    Holds the full observation with its projbgd detector images, the same observation's source
+    photons alone and its background alone (same seed, so the same GTIs, aspect track and bad
+    pixels: ``components`` only decides which photons are drawn), ``srcA.reg`` (60″ fk5 circle on
+    the simulated source) and the automatic background regions made with the real StrayCats
+    region as a DET1 exclusion.
+    """
+    from types import SimpleNamespace
+
+    from nuskybgd.calib import resolve
+    from nuskybgd.pipeline.steps import AspectHistStep, MkImgsStep, MkInstrMapStep, ProjBgdStep
+    from nuskybgd.products.background_regions import make_background_regions
+    from nuskybgd.simulate.core import simulate_observation
+
+    root = tmp_path_factory.mktemp("regions_obs")
+    common = dict(exposure=50e3, seed=5, source="point", modules=("A",), calibration="nominal",
+                  convention="projbgd")
+    sim = simulate_observation(root / "full", **common)
+    src_only = simulate_observation(root / "src", components=("source",), **common)
+    bgd_only = simulate_observation(root / "bgd", components=("apbgd", "intbgd", "fcxb", "intn"), **common)
+    ev = sim.modules["A"]
+    work = ev.event_file.parent
+    MkImgsStep(ev.event_file, 3, 20).run()
+    cal = resolve("A", prefer="builtin")
+    MkInstrMapStep(ev.event_file, outdir=work, calibration=cal).run()
+    AspectHistStep(ev.det1_file, ev.gti_file, work / "aspecthistA.fits").run()
+    bgd = work / "bgd"
+    bgd.mkdir()
+    ProjBgdStep(bgd / "bgdapA.fits", "A", work / "newinstrmapA.fits", work / "aspecthistA.fits",
+                refimg=work / f"nu{sim.seqid}A01_cl_3to20keV.fits", calibration=cal).run()
+    src = sim.modules["A"].truth["source"]
+    src_reg = bgd / "srcA.reg"
+    src_reg.write_text(f'# Region file format: DS9\nfk5\ncircle({src["ra"]},{src["dec"]},60")\n')
+    stray = SHARED_DATA / "real" / "nustar-gen-utils" / "30002041016A_StrayCatsI_704.reg"
+    det_images = [bgd / f"det{d}Aim.fits" for d in range(4)]
+    auto = make_background_regions(ev.event_file, det_images, src_reg, bgd,
+                                   det1_exclusions=[stray] if stray.is_file() else [],
+                                   det1_file=ev.det1_file, convention="projbgd")
+    return SimpleNamespace(sim=sim, src_only=src_only, bgd_only=bgd_only, work=work, bgd=bgd,
+                           event_file=ev.event_file, det1_file=ev.det1_file, det_images=det_images,
+                           src_reg=src_reg, stray=stray, auto=auto, calibration=cal,
+                           truth=sim.modules["A"].truth)

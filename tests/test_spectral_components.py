@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from decimal import Decimal, localcontext
+
 import numpy as np
 import pytest
 from scipy.integrate import quad
 
+from conftest import shared_path
 from nuskybgd.errors import ModelError
-from nuskybgd.spectral import model_flux
+from nuskybgd.spectral import Response, model_flux
 from nuskybgd.spectral.components import COMPONENTS
 
 NUSTAR = 1.6 + 0.04 * np.arange(4097)            # the NuSTAR response grid, 1.6–165.44 keV
@@ -78,13 +81,63 @@ def test_nuskybgd_presets_match_xspec(xspec_lib):
 
 
 def test_edge_cases_match_xspec(xspec_lib):
-    # |1 - Γ| < 1e-10 uses the logarithm
+    # Γ = 1 uses the logarithm
     assert_rel(model_flux("powerlaw", NUSTAR, PhoIndex=1.0),
                xspec_eval(xspec_lib, "C_powerLaw", NUSTAR, [1.0]), 1e-5, "powerlaw Γ=1")
     # break exactly inside a bin, and a break below 1 keV (norm still on the low branch formula)
     for eb in (10.02, 0.7):
         assert_rel(model_flux("bknpower", NUSTAR, PhoIndx1=1.2, BreakE=eb, PhoIndx2=2.5),
                    xspec_eval(xspec_lib, "C_brokenPowerLaw", NUSTAR, [1.2, eb, 2.5]), 1e-5, f"bkn Eb={eb}")
+
+
+def _zero_width_lines_agree(lib, edges: np.ndarray, energies: np.ndarray) -> None:
+    for e in energies:
+        for name, symbol, width in (("gaussian", "C_gaussianLine", "Sigma"),
+                                    ("lorentz", "C_lorentzianLine", "Width")):
+            ours = model_flux(name, edges, LineE=float(e), **{width: 0.0})
+            np.testing.assert_array_equal(ours, xspec_eval(lib, symbol, edges, [float(e), 0.0]),
+                                          err_msg=f"zero-width {name} at {e!r} keV")
+
+
+@pytest.mark.parametrize("edges", [NUSTAR, COARSE], ids=["nustar", "coarse"])
+def test_zero_width_lines_on_every_bin_edge_go_where_xspec_puts_them(xspec_lib, edges):
+    """A line of zero width exactly on a bin edge (and at the grid's ends, inside bins and just
+    outside the grid) lands in the bin XSPEC puts it in, with all of its flux."""
+    mids = 0.5 * (edges[:-1] + edges[1:])
+    outside = [np.nextafter(edges[0], -np.inf), np.nextafter(edges[-1], np.inf), 0.5 * edges[0], 2 * edges[-1]]
+    _zero_width_lines_agree(xspec_lib, edges, np.concatenate([edges, mids, outside]))
+
+
+def test_zero_width_lines_on_the_real_rmf_grid(xspec_lib):
+    """Whole-keV energies are edges of the real NuSTAR RMF grid: a 10 keV line belongs to the bin
+    that ends at 10 keV, and a line on the top edge stays in the last bin instead of being lost."""
+    edges = Response(shared_path("caldb-pieces", "nuAdet3_20100101v002.rmf.gz")).energy_edges
+    whole = np.arange(2.0, 166.0)
+    assert np.isin(whole, edges).all()
+    _zero_width_lines_agree(xspec_lib, edges, np.concatenate([edges, whole]))
+    ten = model_flux("gaussian", edges, LineE=10.0, Sigma=0.0)
+    assert ten.sum() == 1.0 and edges[np.argmax(ten) + 1] == 10.0
+    top = model_flux("lorentz", edges, LineE=float(edges[-1]), Width=0.0, norm=3.0)
+    assert top[-1] == 3.0 and top.sum() == 3.0
+
+
+def _exact_powerlaw(edges: np.ndarray, gamma: float) -> np.ndarray:
+    """∫ E^-Γ dE per bin in 60-digit decimal arithmetic: (hi^(1-Γ) − lo^(1-Γ)) / (1-Γ)."""
+    with localcontext() as ctx:
+        ctx.prec = 60
+        a = 1 - Decimal(gamma)
+        powers = [(a * Decimal(float(e)).ln()).exp() for e in edges]
+        return np.array([float((hi - lo) / a) for lo, hi in zip(powers, powers[1:], strict=False)])
+
+
+@pytest.mark.parametrize("offset", [2e-10, -5e-10, 1e-9, -3e-8, 1e-7, -4e-7, 9.9e-7])
+def test_powerlaw_near_gamma_one_keeps_full_precision(offset):
+    """1e-10 < |Γ−1| < 1e-6: the analytic integral must not lose digits to cancellation."""
+    gamma = 1.0 + offset
+    for edges in (NUSTAR, COARSE):
+        np.testing.assert_allclose(model_flux("powerlaw", edges, PhoIndex=gamma),
+                                   _exact_powerlaw(edges, gamma), rtol=1e-13, atol=0,
+                                   err_msg=f"powerlaw Γ = 1 {offset:+g}")
 
 
 def _exact_cutoffpl(edges, g, b, idx):

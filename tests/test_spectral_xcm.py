@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from conftest import shared_path
-from nuskybgd.errors import InputError
+from nuskybgd.errors import InputError, ModelError
 from nuskybgd.io.ogip import write_pha
 from nuskybgd.io.ogip_types import Pha
 from nuskybgd.spectral import (
@@ -262,3 +262,28 @@ save all n132d_fit.xcm
     assert intn.par(4).value == 1e-4 and not intn.par(4).frozen
     assert intbgd.par(3).value == 0.0 and intbgd.par(3).frozen and not intbgd.par(6).frozen
     assert all(p.frozen for p in fcxb.parameters)
+
+
+def test_a_spectrum_without_a_response_is_refused_by_the_fit(tmp_path):
+    """A real background spectrum (RESPFILE 'none') loaded by an .xcm with no 'response' line has
+    nothing to fold a model through: as XSPEC does, the fit refuses it, naming the spectrum,
+    instead of "converging" on a model of zero counts."""
+    bk = shared_path("real", "vela_x1", "nu90402339002A01_bk.pha")
+    diag = shared_path("nuskybgd-auxil", "diag.rmf")
+    text = f"statistic cstat\ndata 1:1 {bk}\nignore 1:1-34 1935-**\nmodel  powerlaw\n1.8 0.01\n1e-3 0.01\n"
+    problem = parse_xcm(text, tmp_path / "bk.xcm").build()
+    assert problem.spectra[0].responses == {}
+    with pytest.raises(ModelError, match=rf"spectrum {bk} has no response for any model source"):
+        problem.fit()
+    assert problem.last_result is None
+    # with a second spectrum that has one, the first is still refused by name
+    text2 = (f"statistic cstat\ndata 1:1 {bk} 2:2 {bk}\nresponse 1:2 {diag}\nignore 1-2:1-34 1935-**\n"
+             "model  powerlaw\n1.8 0.01\n1e-3 0.01\n= p1\n= p2\n")
+    with pytest.raises(ModelError, match=rf"spectrum {bk} has no response"):
+        parse_xcm(text2, tmp_path / "bk2.xcm").build().fit()
+    # an energy range cannot even be applied without a response
+    with pytest.raises(ModelError, match=rf"spectrum {bk} has no response, so energies are unknown"):
+        parse_xcm(text.replace("1:1-34 1935-**", "1:**-3.0 79.0-**"), tmp_path / "e.xcm").build()
+    # once the response is there, the same spectrum fits
+    fixed = parse_xcm(text + f"response 1:1 {diag}\n", tmp_path / "ok.xcm").build()
+    assert fixed.fit().converged

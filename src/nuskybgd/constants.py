@@ -88,6 +88,15 @@ APERTURE_GRID: int = 576
 APERTURE_OFFSET: int = 108
 APERTURE_RAW_TO_DEG2: float = 3.1865e-5
 
+#: Aperture-model parameters of nuskybgd-py's ``nomapbgdparams.dat`` per module (reference
+#: geometry-and-calibration §8): ``norm`` (10–15 keV aperture CXB counts per deg² per mm² per
+#: 100 ks), constant offset, x/y translation of the aperture image in mm, rotation in degrees.
+NOMINAL_APERTURE_PARAMS: dict[str, dict[str, float]] = {
+    "A": {"norm": 0.32, "const": 0.0, "shift_x_mm": -3.4, "shift_y_mm": 2.0, "rotation_deg": 0.0},
+    "B": {"norm": 0.32, "const": 0.0, "shift_x_mm": -3.5, "shift_y_mm": 1.6, "rotation_deg": 0.0},
+}
+#: Additive floor per DET1 pixel of projbgd's aperture image (0.00495·0.7, inherited from IDL).
+APERTURE_FLOOR: float = 0.00495 * 0.7
 #: Absorption-edge energies (keV) seen in the optics' effective area: W L3, Pt L3, W K, Pt K.
 #: Source: X-ray Data Booklet (LBNL), table 1-1.
 EDGE_W_L3_KEV: float = 10.207
@@ -97,3 +106,4 @@ EDGE_PT_K_KEV: float = 78.395
 
 #: CALDB index location below $CALDB.  Source: HEASARC CALDB layout (caldb.indx per mission/instr).
 CALDB_INDEX_RELPATH: str = "data/nustar/fpm/caldb.indx"
+

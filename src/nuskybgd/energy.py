@@ -19,6 +19,12 @@ from nuskybgd.constants import N_PI, PI_DE_KEV, PI_E0_KEV
 _TOL = 1e-6
 
 
+def response_energy_grid() -> tuple[np.ndarray, np.ndarray]:
+    """The 4096-row response energy grid ``(energ_lo, energ_hi)`` in keV: 1.6 + 0.04 k."""
+    lo = PI_E0_KEV + PI_DE_KEV * np.arange(N_PI, dtype=np.float64)
+    return lo, lo + PI_DE_KEV
+
+
 def pi_to_energy(pi: np.ndarray | int) -> np.ndarray | float:
     """Lower-edge energy of PI channel(s), in keV: ``1.6 + 0.04 PI``."""
     e = PI_E0_KEV + PI_DE_KEV * np.asarray(pi, dtype=float)

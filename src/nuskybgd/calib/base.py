@@ -11,7 +11,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from nuskybgd.constants import N_PI, NOMINAL_APERTURE_PARAMS
+from nuskybgd.energy import response_energy_grid
 from nuskybgd.io.ogip_types import Arf, Rmf
+from nuskybgd.modules import normalise_module
+
+
+def unit_detabs(det: int, module: str = "A") -> Arf:
+    """Detector absorption of 1 at all energies (nuskybgd-py's fit applies no DETABS either)."""
+    lo, hi = response_energy_grid()
+    return Arf(lo, hi, np.ones(N_PI), {"TELESCOP": "NuSTAR", "INSTRUME": f"FPM{normalise_module(module)}",
+                                       "DETNAM": f"DET{det}", "NSBCALIB": "BUILTIN"})
 
 
 @dataclass(frozen=True)
@@ -115,15 +125,11 @@ class Calibration(ABC):
 
         Default: the published values for this module.
         """
-        from nuskybgd.calib.builtin import NOMINAL_APERTURE_PARAMS
-
-        return dict(NOMINAL_APERTURE_PARAMS[str(getattr(self, "module", "A")).upper()[-1]])
+        return dict(NOMINAL_APERTURE_PARAMS[normalise_module(getattr(self, "module", "A"))])
 
     def detabs(self, det: int) -> Arf:
         """Detector absorption (transmission per response row) of detector ``det``.
 
         Default: unity (nuskybgd-py's fit applies no DETABS).
         """
-        from nuskybgd.calib.builtin import unit_detabs
-
-        return unit_detabs(int(det), str(getattr(self, "module", "A")).upper()[-1])
+        return unit_detabs(int(det), normalise_module(getattr(self, "module", "A")))

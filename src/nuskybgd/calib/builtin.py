@@ -27,6 +27,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from nuskybgd.calib.base import PixelMap
+from nuskybgd.calib.base import unit_detabs as unit_detabs  # re-exported (resolve uses it)
 from nuskybgd.constants import (
     APERTURE_GRID,
     APERTURE_OFFSET,
@@ -40,17 +41,16 @@ from nuskybgd.constants import (
     RAW_PIXEL_MM,
     RAW_PIXELS_PER_SIDE,
 )
+from nuskybgd.constants import NOMINAL_APERTURE_PARAMS as NOMINAL_APERTURE_PARAMS  # re-exported
+from nuskybgd.energy import response_energy_grid as energy_grid
 from nuskybgd.io.ogip_types import Arf, Rmf
+from nuskybgd.modules import normalise_module
 
 # ----------------------------------------------------------------------------------------------
 # energy grid
 # ----------------------------------------------------------------------------------------------
 
 
-def energy_grid() -> tuple[np.ndarray, np.ndarray]:
-    """The 4096-row response energy grid ``(energ_lo, energ_hi)`` in keV: 1.6 + 0.04 k."""
-    lo = PI_E0_KEV + PI_DE_KEV * np.arange(N_PI, dtype=np.float64)
-    return lo, lo + PI_DE_KEV
 
 
 # ----------------------------------------------------------------------------------------------
@@ -101,7 +101,7 @@ def detector_layout(module: str) -> PixelMap:
         int16 maps (360, 360) ``[y, x]``, −1 outside the detectors; ``pdf_max`` is 1 on the
         detectors and 0 elsewhere.
     """
-    cx, cy = LAYOUT_CENTRE[module.upper().removeprefix("FPM")]
+    cx, cy = LAYOUT_CENTRE[normalise_module(module)]
     side = DETECTOR_SIDE_SUBPIX
     n = DET1_SIZE
     y, x = np.mgrid[0:n, 0:n].astype(np.float64) + 0.5  # sub-pixel centres
@@ -172,7 +172,7 @@ def gaussian_rmf(module: str = "A", det: int | None = None, nsigma: float = 6.0)
     m = sp.csr_matrix((w[keep], (rows[keep], chans[keep])), shape=(N_PI, N_PI))
     header = {
         "TELESCOP": "NuSTAR",
-        "INSTRUME": f"FPM{module.upper().removeprefix('FPM')}",
+        "INSTRUME": f"FPM{normalise_module(module)}",
         "CHANTYPE": "PI",
         "HDUCLAS3": "REDIST",
         "LO_THRES": 0.0,
@@ -240,7 +240,7 @@ def be_transmission(module: str = "A") -> Arf:
     """Be window transmission on the 4096-row grid as an :class:`Arf` (unitless)."""
     lo, hi = energy_grid()
     t = be_window_transmission(0.5 * (lo + hi))
-    return Arf(lo, hi, t, {"TELESCOP": "NuSTAR", "INSTRUME": f"FPM{module.upper()[-1]}",
+    return Arf(lo, hi, t, {"TELESCOP": "NuSTAR", "INSTRUME": f"FPM{normalise_module(module)}",
                            "NSBCALIB": "BUILTIN"})
 
 
@@ -293,15 +293,10 @@ def onaxis_arf(module: str = "A") -> Arf:
     """On-axis effective area (cm²) on the 4096-row grid as an :class:`Arf`."""
     lo, hi = energy_grid()
     a = onaxis_effective_area(0.5 * (lo + hi))
-    return Arf(lo, hi, a, {"TELESCOP": "NuSTAR", "INSTRUME": f"FPM{module.upper()[-1]}",
+    return Arf(lo, hi, a, {"TELESCOP": "NuSTAR", "INSTRUME": f"FPM{normalise_module(module)}",
                            "NSBCALIB": "BUILTIN"})
 
 
-def unit_detabs(det: int, module: str = "A") -> Arf:
-    """Detector absorption of 1 at all energies (nuskybgd-py's fit applies no DETABS either)."""
-    lo, hi = energy_grid()
-    return Arf(lo, hi, np.ones(N_PI), {"TELESCOP": "NuSTAR", "INSTRUME": f"FPM{module.upper()[-1]}",
-                                       "DETNAM": f"DET{det}", "NSBCALIB": "BUILTIN"})
 
 
 # ----------------------------------------------------------------------------------------------
@@ -348,7 +343,7 @@ def aperture_solid_angle(module: str, full: bool = False) -> np.ndarray:
         If true return the 576×576 grid (DET1 idx k at grid index k + 108); otherwise the
         360×360 DET1 crop ``[y, x]``.
     """
-    g = APERTURE_GEOMETRY[module.upper().removeprefix("FPM")]
+    g = APERTURE_GEOMETRY[normalise_module(module)]
     n = APERTURE_GRID
     y, x = np.mgrid[0:n, 0:n].astype(np.float64)
     deg_per_cell = np.degrees(DET1_PIXEL_MM / g["height_mm"])
@@ -360,13 +355,6 @@ def aperture_solid_angle(module: str, full: bool = False) -> np.ndarray:
     return omega[s, s].copy()
 
 
-#: Aperture-model parameters of nuskybgd-py's ``nomapbgdparams.dat`` (reference
-#: geometry-and-calibration §8): norm (10–15 keV cts deg⁻² mm⁻² per 1e5 s), constant offset,
-#: x/y shift of the aperture image in mm, rotation in degrees.
-NOMINAL_APERTURE_PARAMS: dict[str, dict[str, float]] = {
-    "A": {"norm": 0.32, "const": 0.0, "shift_x_mm": -3.4, "shift_y_mm": 2.0, "rotation_deg": 0.0},
-    "B": {"norm": 0.32, "const": 0.0, "shift_x_mm": -3.5, "shift_y_mm": 1.6, "rotation_deg": 0.0},
-}
 
 
 # ----------------------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ import numpy as np
 
 from nuskybgd.constants import CALDB_INDEX_RELPATH
 from nuskybgd.errors import CalibrationError, NuskybgdError
+from nuskybgd.modules import normalise_module
 
 #: Location of the NuSTAR FPM index below a CALDB root.
 INDEX_RELPATH = Path(CALDB_INDEX_RELPATH)
@@ -172,7 +173,7 @@ class CaldbIndex:
         CalibrationError
             No row matches; the message names the index file and the item.
         """
-        mod = module.upper().removeprefix("FPM")
+        mod = normalise_module(module)
         instr = f"FPM{mod}"
         date = parse_date_obs(date_obs)
         c = self._cols

@@ -23,8 +23,9 @@ from nuskybgd.calib.auxil import AUXIL_FILES, find_auxil_dir
 from nuskybgd.calib.base import Calibration, CalibrationItem, PixelMap
 from nuskybgd.calib.caldb import CaldbEntry, CaldbIndex, caldb_root, parse_date_obs
 from nuskybgd.constants import APERTURE_RAW_TO_DEG2, DET1_SIZE, N_DETECTORS, N_PI
-from nuskybgd.errors import CalibrationError, NuskybgdError
+from nuskybgd.errors import CalibrationError, InputError, NuskybgdError
 from nuskybgd.io.ogip_types import Arf, Rmf
+from nuskybgd.modules import normalise_module
 
 log = logging.getLogger("nuskybgd.calib")
 
@@ -403,10 +404,10 @@ class ResolvedCalibration(Calibration):
 
 
 def _norm_module(module: str) -> str:
-    m = str(module).strip().upper().removeprefix("FPM")
-    if m not in ("A", "B"):
-        raise CalibrationError(f"module '{module}' is not A or B (FPMA/FPMB); give mod=A or mod=B.")
-    return m
+    try:
+        return normalise_module(module, "mod")
+    except InputError as exc:  # a calibration request: keep the calibration error type
+        raise CalibrationError(str(exc)) from None
 
 
 def resolve(

@@ -1,6 +1,6 @@
 """Aspect histogram: where DET1 pixel (350, 350) pointed on the sky, weighted by time.
 
-Pure functions on arrays (file reading and writing live in :mod:`nuskybgd.pipeline.image_steps`).
+Pure functions on arrays (the file is written by :mod:`nuskybgd.geometry.aspect_file`).
 Conventions follow geometry-and-calibration.md §5:
 
 * a sample at time ``TIME_r`` is kept when it lies in the **union** of the GTIs, each interval

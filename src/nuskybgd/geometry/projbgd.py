@@ -22,9 +22,17 @@ import scipy.fft
 import scipy.ndimage
 import scipy.signal
 
-from nuskybgd.constants import DET1_PIXEL_MM, DET1_REFPIX, DET1_SIZE, SKY_SIZE
+from nuskybgd.constants import (
+    APERTURE_FLOOR,
+    DET1_PIXEL_MM,
+    DET1_REFPIX,
+    DET1_SIZE,
+    NOMINAL_APERTURE_PARAMS,
+    SKY_SIZE,
+)
 from nuskybgd.geometry.aspect import AspectHistogram
 from nuskybgd.geometry.frames import PROJBGD_ROLL_OFFSET_DEG, nudge
+from nuskybgd.modules import normalise_module
 
 __all__ = [
     "APERTURE_NORM",
@@ -40,11 +48,10 @@ __all__ = [
 ]
 
 #: nomapbgdparams.dat: 10–15 keV aperture CXB counts per deg² per mm² per 100 ks, per module.
-APERTURE_NORM: dict[str, float] = {"A": 0.32, "B": 0.32}
+APERTURE_NORM: dict[str, float] = {m: p["norm"] for m, p in NOMINAL_APERTURE_PARAMS.items()}
 #: nomapbgdparams.dat: translation (x, y) of the aperture image in mm, per module (rotation 0).
-APERTURE_SHIFT_MM: dict[str, tuple[float, float]] = {"A": (-3.4, 2.0), "B": (-3.5, 1.6)}
-#: Additive floor per DET1 pixel of the aperture image (0.00495·0.7, inherited from IDL).
-APERTURE_FLOOR: float = 0.00495 * 0.7
+APERTURE_SHIFT_MM: dict[str, tuple[float, float]] = {
+    m: (p["shift_x_mm"], p["shift_y_mm"]) for m, p in NOMINAL_APERTURE_PARAMS.items()}
 
 
 def aperture_counts_image(
@@ -81,9 +88,7 @@ def aperture_counts_image(
     ndarray float64 (360, 360)
         Counts per 100 ks per DET1 pixel in 10–15 keV (Boldt-87 CXB), plus the floor.
     """
-    module = module.upper()
-    if module not in APERTURE_NORM:
-        raise ValueError(f"module must be A or B, not {module!r}")
+    module = normalise_module(module)
     om = np.asarray(omega_deg2, dtype=float)
     shift = APERTURE_SHIFT_MM[module] if shift_mm is None else shift_mm
     scale = APERTURE_NORM[module] if norm is None else float(norm)

@@ -34,8 +34,9 @@ import numpy as np
 from astropy.io import fits
 
 from nuskybgd.errors import InputError, NuskybgdError
-from nuskybgd.io.events import events_hdu
-from nuskybgd.io.ogip import find_hdu, open_fits
+from nuskybgd.io.events import event_headers
+from nuskybgd.io.fitsfile import find_hdu, open_fits
+from nuskybgd.modules import module_of, normalise_module
 
 __all__ = ["EventFile", "Observation", "discover", "discover_observation", "summarise_event_file"]
 
@@ -122,15 +123,17 @@ class Observation:
 
     def event_file(self, module: str, mode: str = "01") -> EventFile | None:
         """The event file of ``module`` and ``mode`` (first match; CHU splits excluded)."""
+        module = normalise_module(module)
         for e in self.event_files:
-            if e.module == module.upper() and e.mode == mode and e.chu is None:
+            if e.module == module and e.mode == mode and e.chu is None:
                 return e
         return None
 
     def exposure(self, module: str, mode: str = "01") -> float:
         """Total EXPOSURE (s) of the event files of ``module`` and ``mode`` (CHU splits summed)."""
+        module = normalise_module(module)
         return float(sum(e.exposure for e in self.event_files
-                         if e.module == module.upper() and e.mode == mode))
+                         if e.module == module and e.mode == mode))
 
 
 # --------------------------------------------------------------------------------------------
@@ -168,10 +171,8 @@ def summarise_event_file(path: str | Path) -> EventFile:
         Not FITS, truncated, or no EVENTS extension.
     """
     p = Path(path)
-    with open_fits(p, "event file") as hdul:
-        hdu = events_hdu(hdul, p)
-        ev, prim = hdu.header, hdul[0].header
-        n_events = int(ev.get("NAXIS2", 0))
+    with open_fits(p, "event file") as hdul:  # one open: headers and the GTI sum
+        prim, ev, n_events = event_headers(hdul, p)
         gti_hdu = find_hdu(hdul, ("GTI", "STDGTI"), "GTI")
         gti_ontime = None
         if gti_hdu is not None and {"START", "STOP"} <= {n.upper() for n in gti_hdu.columns.names}:
@@ -182,7 +183,8 @@ def summarise_event_file(path: str | Path) -> EventFile:
         kw = {k: _kw(ev, prim, k) for k in keys}
     m = _EVT_NAME.match(p.name)
     instrume = str(kw["INSTRUME"] or "").strip().upper()
-    module = instrume[-1] if instrume in ("FPMA", "FPMB") else (m.group("mod").upper() if m else None)
+    module = (module_of(instrume, p, "event file") if instrume
+              else (m.group("mod").upper() if m else None))
     if module is None:
         raise InputError(
             f"{p} does not say which module it belongs to (INSTRUME={kw['INSTRUME']!r}); "

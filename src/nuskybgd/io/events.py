@@ -36,7 +36,8 @@ from astropy.wcs import WCS
 from nuskybgd.constants import TNULL_DET, TNULL_PI, TNULL_SKY
 from nuskybgd.energy import band_to_pi
 from nuskybgd.errors import InputError
-from nuskybgd.io.ogip import column_keyword, find_hdu, open_fits
+from nuskybgd.io.fitsfile import column_keyword, find_hdu, open_fits
+from nuskybgd.modules import module_of
 
 __all__ = [
     "STANDARD_COLUMNS",
@@ -252,8 +253,10 @@ class EventList:
     @property
     def module(self) -> str | None:
         """'A' or 'B' from INSTRUME (FPMA/FPMB)."""
-        ins = str(self.keyword("INSTRUME", "")).strip().upper()
-        return ins[-1] if ins in ("FPMA", "FPMB") else None
+        ins = self.keyword("INSTRUME", None)
+        if ins is None or not str(ins).strip():
+            return None
+        return module_of(ins, self.path, "event file")
 
     # ---- derived
     @property
@@ -344,7 +347,7 @@ def _gti_from_hdu(hdu: fits.BinTableHDU, path: Path) -> Gti:
 
 
 def _plain(header: fits.Header) -> dict:
-    from nuskybgd.io.ogip import header_to_dict
+    from nuskybgd.io.fitsfile import header_to_dict
 
     return header_to_dict(header)
 
@@ -413,8 +416,13 @@ def read_event_headers(path: str | Path) -> tuple[fits.Header, fits.Header, int]
     """
     p = Path(path)
     with open_fits(p, "event file") as hdul:
-        hdu = events_hdu(hdul, p)
-        return hdul[0].header.copy(), hdu.header.copy(), int(hdu.header.get("NAXIS2", 0))
+        return event_headers(hdul, p)
+
+
+def event_headers(hdul: fits.HDUList, path: str | Path) -> tuple[fits.Header, fits.Header, int]:
+    """:func:`read_event_headers` on an already open event file (copies of the headers)."""
+    hdu = events_hdu(hdul, path)
+    return hdul[0].header.copy(), hdu.header.copy(), int(hdu.header.get("NAXIS2", 0))
 
 
 def read_events(path: str | Path, columns: Sequence[str] | str | None = None) -> EventList:

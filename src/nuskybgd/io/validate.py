@@ -13,8 +13,10 @@ import numpy as np
 from astropy.io import fits
 
 from nuskybgd.errors import NuskybgdError
-from nuskybgd.io.ogip import MANDATORY_PHA_KEYWORDS, find_hdu, open_fits, read_rmf
+from nuskybgd.io.fitsfile import find_hdu, open_fits
 from nuskybgd.io.ogip_types import Rmf
+from nuskybgd.io.pha import MANDATORY_PHA_KEYWORDS
+from nuskybgd.io.rmf import read_rmf
 
 __all__ = ["validate_pha", "validate_rmf", "validate_arf", "ROW_SUM_TOLERANCE"]
 

@@ -11,6 +11,7 @@ from nuskybgd.simulate.core import (
     output_paths,
     simulate_observation,
 )
+from nuskybgd.simulate.expected import expected_counts
 
-__all__ = ["ALL_COMPONENTS", "BACKGROUND_COMPONENTS", "SimulationResult", "output_paths",
-           "simulate_observation"]
+__all__ = ["ALL_COMPONENTS", "BACKGROUND_COMPONENTS", "SimulationResult", "expected_counts",
+           "output_paths", "simulate_observation"]

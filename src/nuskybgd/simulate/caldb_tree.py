@@ -38,7 +38,7 @@ from astropy.io import fits
 
 from nuskybgd.io.atomic import write_fits_atomic
 from nuskybgd.io.ogip_types import Arf
-from nuskybgd.provenance import stamp_header
+from nuskybgd.provenance import Provenance
 
 VERSION = "20100101v900"
 VALID_FROM = ("2010-01-01", "00:00:00")
@@ -51,9 +51,12 @@ def _for_detector(hdu: fits.BinTableHDU, det: int) -> None:
     hdu.header["DETNAM"] = f"DET{det}"
 
 
+def _provenance(cal) -> Provenance:
+    return Provenance.of_calibration(cal, task="simulate --caldb-tree")
+
+
 def _stamp(h: fits.Header, cal, what: str) -> None:
-    stamp_header(h, calibration=cal.source, calibration_detail=cal.detail,
-                 task="simulate --caldb-tree")
+    _provenance(cal).stamp(h)
     h["TELESCOP"] = "NuSTAR"
     h["INSTRUME"] = f"FPM{cal.module}"
     h.add_comment(f"Synthetic CALDB {what} written by nuskybgd from the calibration used.")
@@ -129,10 +132,185 @@ def _index_row(instrume: str, cnam: str, cal_dir: str, cal_file: str, xno: int =
             "CAL_QUAL": 0, "CAL_DATE": "2026-01-01", "CAL_DESC": desc[:70]}
 
 
+def _detector_rows(instrume: str, cnam: str, cal_dir: str, cal_file: str, desc: str,
+                   cbd: str | None = None) -> list[dict]:
+    """One index row per detector (extensions 1–4, DETNAM DET0–DET3) of a per-detector file."""
+    extra = {"cbd": cbd} if cbd is not None else {}
+    return [_index_row(instrume, cnam, cal_dir, cal_file, d + 1, f"DET{d}", desc=desc, **extra)
+            for d in range(4)]
+
+
 def _write(path: Path, hdul: fits.HDUList, overwrite: bool, rows: list, row: dict | list) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     write_fits_atomic(path, hdul, overwrite=overwrite)
     rows.extend(row if isinstance(row, list) else [row])
+
+
+def _write_pixpos(fpm: Path, m: str, cal, overwrite: bool, rows: list) -> None:
+    rel = "data/nustar/fpm/bcf/pixpos"
+    prim = fits.PrimaryHDU()
+    _stamp(prim.header, cal, "PIXPOS")
+    _write(fpm / "bcf/pixpos" / f"nu{m}pixpos{VERSION}.fits",
+           fits.HDUList([prim, *_pixpos_hdus(cal)]), overwrite, rows,
+           _detector_rows(f"FPM{m}", "PIXPOS", rel, f"nu{m}pixpos{VERSION}.fits",
+                          desc="PIXPOS-like ownership (synthetic)"))
+
+
+def _write_instrmap(fpm: Path, m: str, cal, overwrite: bool, rows: list) -> None:
+    im = fits.ImageHDU(np.asarray(cal.active_area(), np.float32), name="INSTRMAP")
+    h = im.header
+    h["CTYPE1"], h["CTYPE2"] = "DET1X", "DET1Y"
+    h["CRPIX1"] = h["CRPIX2"] = 180.5
+    h["CRVAL1"] = h["CRVAL2"] = 0.0
+    h["CDELT1"] = h["CDELT2"] = 6.828076e-4
+    h["CUNIT1"] = h["CUNIT2"] = "deg"
+    h["CONTENT"] = f"NuSTAR FPM{m} DET1 Instrument Map"
+    h["CCNM0001"] = "INSTRMAP"
+    _stamp(h, cal, "INSTRMAP")
+    _write(fpm / "bcf/instrmap" / f"nu{m}instrmap{VERSION}.fits",
+           fits.HDUList([fits.PrimaryHDU(), im]), overwrite, rows,
+           _index_row(f"FPM{m}", "INSTRMAP", "data/nustar/fpm/bcf/instrmap",
+                      f"nu{m}instrmap{VERSION}.fits", 1, "-", desc="instrument map"))
+
+
+def _write_aperture(fpm: Path, m: str, cal, overwrite: bool, rows: list) -> None:
+    """Solid angle (deg²) on the 576×576 ray-trace grid: DET1 idx k at k + 108, so the nomapbgd
+    shift moves real values in, as with the calibration used."""
+    ap = fits.ImageHDU(np.asarray(cal.aperture_image_full(), np.float32), name="APERTURE")
+    ap.header["BUNIT"] = "deg**2"
+    ap.header["CCNM0001"] = "APERTURE"
+    _stamp(ap.header, cal, "APERTURE")
+    _write(fpm / "bcf/aperture" / f"nu{m}aperture{VERSION}.fits",
+           fits.HDUList([fits.PrimaryHDU(), ap]), overwrite, rows,
+           _index_row(f"FPM{m}", "APERTURE", "data/nustar/fpm/bcf/aperture",
+                      f"nu{m}aperture{VERSION}.fits", 1, "-",
+                      desc="aperture solid angle, 576x576 grid (deg2)"))
+
+
+def _write_badpix(fpm: Path, m: str, cal, overwrite: bool, rows: list) -> None:
+    """CALDB bad pixels: one empty BADPIX extension per detector."""
+    bps = [fits.PrimaryHDU()]
+    _stamp(bps[0].header, cal, "BADPIX")
+    for d in range(4):
+        b = fits.BinTableHDU.from_columns([
+            fits.Column("TIME", "1D", unit="s", array=np.zeros(0)),
+            fits.Column("RAWX", "1B", array=np.zeros(0, np.uint8)),
+            fits.Column("RAWY", "1B", array=np.zeros(0, np.uint8)),
+            fits.Column("BADFLAG", "16X", array=np.zeros((0, 16), bool))], name="BADPIX")
+        _for_detector(b, d)
+        bps.append(b)
+    _write(fpm / "bcf/badpix" / f"nu{m}badpix{VERSION}.fits", fits.HDUList(bps), overwrite,
+           rows, _detector_rows(f"FPM{m}", "BADPIX", "data/nustar/fpm/bcf/badpix",
+                                f"nu{m}badpix{VERSION}.fits", desc="CALDB bad pixels (none)"))
+
+
+def _write_rmfs(fpm: Path, m: str, cal, overwrite: bool, rows: list) -> None:
+    """The per-detector RMFs and the GRPRMF file that points at them."""
+    from nuskybgd.io.rmf import write_rmf
+
+    instr = f"FPM{m}"
+    rmfdir = fpm / "cpf/rmf"
+    rmfdir.mkdir(parents=True, exist_ok=True)
+    grp = [fits.PrimaryHDU()]
+    _stamp(grp[0].header, cal, "GRPRMF")
+    for d in range(4):
+        r = cal.rmf(d)
+        r.header = {**r.header, "DETNAM": f"DET{d}", "INSTRUME": instr, "TELESCOP": "NuSTAR"}
+        name = f"nu{m}cutdet{d}_{VERSION}.rmf"
+        write_rmf(r, rmfdir / name, overwrite=overwrite, provenance=_provenance(cal))
+        g = fits.BinTableHDU.from_columns([
+            fits.Column("RAWX", "1B", array=np.array([0], np.uint8)),
+            fits.Column("RAWY", "1B", array=np.array([0], np.uint8)),
+            fits.Column("XEXTENT", "1B", array=np.array([32], np.uint8)),
+            fits.Column("YEXTENT", "1B", array=np.array([32], np.uint8)),
+            fits.Column("RMFFILE", "40A", array=np.array([name]))], name="GRPRMF")
+        _for_detector(g, d)
+        grp.append(g)
+    _write(rmfdir / f"nu{m}cutgrprmf{VERSION}.fits", fits.HDUList(grp), overwrite, rows,
+           _detector_rows(instr, "GRPRMF", "data/nustar/fpm/cpf/rmf", f"nu{m}cutgrprmf{VERSION}.fits",
+                          cbd="DEPTHCUT(NOMINAL)", desc="grouping of RMFs"))
+
+
+def _write_arf(fpm: Path, m: str, cal, overwrite: bool, rows: list) -> None:
+    """SPECRESP: the on-axis ARF."""
+    from nuskybgd.io.arf import write_arf
+
+    instr = f"FPM{m}"
+    arf = cal.onaxis_arf()
+    arf = Arf(arf.energ_lo, arf.energ_hi, arf.specresp,
+              {**arf.header, "INSTRUME": instr, "TELESCOP": "NuSTAR"})
+    (fpm / "bcf/arf").mkdir(parents=True, exist_ok=True)
+    write_arf(arf, fpm / "bcf/arf" / f"nu{m}{VERSION}.arf", overwrite=overwrite,
+              provenance=_provenance(cal))
+    rows.append(_index_row(instr, "SPECRESP", "data/nustar/fpm/bcf/arf", f"nu{m}{VERSION}.arf",
+                           1, "-", desc="on-axis effective area"))
+
+
+def _energy_columns(cal) -> list[fits.Column]:
+    r0 = cal.rmf(0)
+    return [fits.Column("ENERG_LO", "E", unit="keV", array=np.asarray(r0.energ_lo, np.float32)),
+            fits.Column("ENERG_HI", "E", unit="keV", array=np.asarray(r0.energ_hi, np.float32))]
+
+
+def _write_detabs(fpm: Path, m: str, cal, overwrite: bool, rows: list) -> None:
+    dab = [fits.PrimaryHDU()]
+    _stamp(dab[0].header, cal, "DETABS")
+    n = cal.rmf(0).n_energy
+    for d in range(4):
+        t = fits.BinTableHDU.from_columns(
+            [*_energy_columns(cal), fits.Column("DETABS", "E", array=_detabs(cal, d, n))],
+            name="DETABS")
+        _for_detector(t, d)
+        dab.append(t)
+    _write(fpm / "bcf/detabs" / f"nu{m}detabs{VERSION}.fits", fits.HDUList(dab), overwrite,
+           rows, _detector_rows(f"FPM{m}", "DETABS", "data/nustar/fpm/bcf/detabs",
+                                f"nu{m}detabs{VERSION}.fits", desc="detector absorption"))
+
+
+def _write_beabspar(fpm: Path, cal, overwrite: bool, rows: list) -> None:
+    """BEABSPAR: one Be-window file for both modules (INSTRUME FPM)."""
+    be = cal.be_transmission()
+    t = fits.BinTableHDU.from_columns(
+        [*_energy_columns(cal), fits.Column("ATT", "E", array=np.asarray(be.specresp, np.float32))],
+        name="BEABSPAR")
+    t.header.add_comment("ATT = transmission of the Be window (+MLI), applied by row.")
+    _stamp(t.header, cal, "BEABSPAR")
+    t.header["INSTRUME"] = "FPM"
+    _write(fpm / "bcf/instrument" / f"nuCabsparBe{VERSION}.fits",
+           fits.HDUList([fits.PrimaryHDU(), t]), overwrite, rows,
+           _index_row("FPM", "BEABSPAR", "data/nustar/fpm/bcf/instrument",
+                      f"nuCabsparBe{VERSION}.fits", 1, "-", desc="Be window transmission"))
+
+
+#: Columns of ``caldb.indx`` (CIF) and their FITS formats.
+_CIF_COLUMNS = [("TELESCOP", "10A"), ("INSTRUME", "10A"), ("DETNAM", "20A"), ("FILTER", "10A"),
+                ("CAL_DEV", "20A"), ("CAL_DIR", "70A"), ("CAL_FILE", "40A"), ("CAL_CLAS", "3A"),
+                ("CAL_DTYP", "4A"), ("CAL_CNAM", "20A"), ("CAL_CBD", "630A70"),
+                ("CAL_XNO", "1I"), ("CAL_VSD", "10A"), ("CAL_VST", "8A"), ("REF_TIME", "1D"),
+                ("CAL_QUAL", "1I"), ("CAL_DATE", "10A"), ("CAL_DESC", "70A")]
+
+
+def _write_index(fpm: Path, cals: dict, overwrite: bool, rows: list) -> Path:
+    """``caldb.indx``: one CIF row per file and detector written above."""
+    cols = []
+    for name, fmt in _CIF_COLUMNS:
+        vals = [r[name] for r in rows]
+        if name == "CAL_CBD":
+            arr = np.array([v.ljust(70) + "NONE".ljust(70) * 8 for v in vals])
+            cols.append(fits.Column(name, "630A", array=arr))
+        elif fmt.endswith("A"):
+            cols.append(fits.Column(name, fmt, array=np.array(vals)))
+        elif fmt == "1I":
+            cols.append(fits.Column(name, fmt, array=np.array(vals, np.int16)))
+        else:
+            cols.append(fits.Column(name, fmt, array=np.array(vals, float)))
+    cif = fits.BinTableHDU.from_columns(cols, name="CIF")
+    cif.header["CALDBVER"] = ("nuskybgd-sim", "synthetic CALDB written by nuskybgd simulate")
+    Provenance(calibration=",".join(sorted({c.source for c in cals.values()})),
+               task="simulate --caldb-tree").stamp(cif.header)
+    idx = fpm / "caldb.indx"
+    write_fits_atomic(idx, fits.HDUList([fits.PrimaryHDU(), cif]), overwrite=overwrite)
+    return idx
 
 
 def write_caldb_tree(root: str | Path, cals: dict, overwrite: bool = False, reporter=None) -> Path:
@@ -146,157 +324,24 @@ def write_caldb_tree(root: str | Path, cals: dict, overwrite: bool = False, repo
         Module letter → :class:`nuskybgd.calib.base.Calibration`.
     overwrite : bool
         Replace existing files.
+    reporter : nuskybgd.events.Reporter, optional
+        Told about the index file written.
 
     Returns
     -------
     Path
         The root folder.
     """
-    from nuskybgd.io.ogip import write_arf, write_rmf
-
     root = Path(root)
     fpm = root / "data" / "nustar" / "fpm"
     rows: list[dict] = []
-    be_done = False
-    for m, cal in cals.items():
-        instr = f"FPM{m}"
-        # PIXPOS ---------------------------------------------------------------------------
-        rel = "data/nustar/fpm/bcf/pixpos"
-        hd = _pixpos_hdus(cal)
-        prim = fits.PrimaryHDU()
-        _stamp(prim.header, cal, "PIXPOS")
-        _write(fpm / "bcf/pixpos" / f"nu{m}pixpos{VERSION}.fits", fits.HDUList([prim, *hd]),
-               overwrite, rows,
-               [_index_row(instr, "PIXPOS", rel, f"nu{m}pixpos{VERSION}.fits", d + 1, f"DET{d}",
-                           desc="PIXPOS-like ownership (synthetic)") for d in range(4)])
-        # INSTRMAP -------------------------------------------------------------------------
-        im = fits.ImageHDU(np.asarray(cal.active_area(), np.float32), name="INSTRMAP")
-        h = im.header
-        h["CTYPE1"], h["CTYPE2"] = "DET1X", "DET1Y"
-        h["CRPIX1"] = h["CRPIX2"] = 180.5
-        h["CRVAL1"] = h["CRVAL2"] = 0.0
-        h["CDELT1"] = h["CDELT2"] = 6.828076e-4
-        h["CUNIT1"] = h["CUNIT2"] = "deg"
-        h["CONTENT"] = f"NuSTAR FPM{m} DET1 Instrument Map"
-        h["CCNM0001"] = "INSTRMAP"
-        _stamp(h, cal, "INSTRMAP")
-        _write(fpm / "bcf/instrmap" / f"nu{m}instrmap{VERSION}.fits",
-               fits.HDUList([fits.PrimaryHDU(), im]), overwrite, rows,
-               _index_row(instr, "INSTRMAP", "data/nustar/fpm/bcf/instrmap",
-                          f"nu{m}instrmap{VERSION}.fits", 1, "-", desc="instrument map"))
-        # APERTURE (solid angle, deg², on the 576×576 ray-trace grid: DET1 idx k at k + 108,
-        # so the nomapbgd shift moves real values in, as with the calibration used) ----------
-        ap = fits.ImageHDU(np.asarray(cal.aperture_image_full(), np.float32), name="APERTURE")
-        ap.header["BUNIT"] = "deg**2"
-        ap.header["CCNM0001"] = "APERTURE"
-        _stamp(ap.header, cal, "APERTURE")
-        _write(fpm / "bcf/aperture" / f"nu{m}aperture{VERSION}.fits",
-               fits.HDUList([fits.PrimaryHDU(), ap]), overwrite, rows,
-               _index_row(instr, "APERTURE", "data/nustar/fpm/bcf/aperture",
-                          f"nu{m}aperture{VERSION}.fits", 1, "-",
-                          desc="aperture solid angle, 576x576 grid (deg2)"))
-        # BADPIX (CALDB, empty) ------------------------------------------------------------
-        bps = [fits.PrimaryHDU()]
-        _stamp(bps[0].header, cal, "BADPIX")
-        for d in range(4):
-            b = fits.BinTableHDU.from_columns([
-                fits.Column("TIME", "1D", unit="s", array=np.zeros(0)),
-                fits.Column("RAWX", "1B", array=np.zeros(0, np.uint8)),
-                fits.Column("RAWY", "1B", array=np.zeros(0, np.uint8)),
-                fits.Column("BADFLAG", "16X", array=np.zeros((0, 16), bool))], name="BADPIX")
-            _for_detector(b, d)
-            bps.append(b)
-        _write(fpm / "bcf/badpix" / f"nu{m}badpix{VERSION}.fits", fits.HDUList(bps), overwrite,
-               rows, [_index_row(instr, "BADPIX", "data/nustar/fpm/bcf/badpix",
-                                 f"nu{m}badpix{VERSION}.fits", d + 1, f"DET{d}",
-                                 desc="CALDB bad pixels (none)") for d in range(4)])
-        # RMFs and GRPRMF -------------------------------------------------------------------
-        rmfdir = fpm / "cpf/rmf"
-        rmfdir.mkdir(parents=True, exist_ok=True)
-        grp = [fits.PrimaryHDU()]
-        _stamp(grp[0].header, cal, "GRPRMF")
-        for d in range(4):
-            r = cal.rmf(d)
-            r.header = {**r.header, "DETNAM": f"DET{d}", "INSTRUME": instr, "TELESCOP": "NuSTAR"}
-            name = f"nu{m}cutdet{d}_{VERSION}.rmf"
-            write_rmf(r, rmfdir / name, overwrite=overwrite, calibration=cal.source,
-                      calibration_detail=cal.detail, task="simulate --caldb-tree")
-            g = fits.BinTableHDU.from_columns([
-                fits.Column("RAWX", "1B", array=np.array([0], np.uint8)),
-                fits.Column("RAWY", "1B", array=np.array([0], np.uint8)),
-                fits.Column("XEXTENT", "1B", array=np.array([32], np.uint8)),
-                fits.Column("YEXTENT", "1B", array=np.array([32], np.uint8)),
-                fits.Column("RMFFILE", "40A", array=np.array([name]))], name="GRPRMF")
-            _for_detector(g, d)
-            grp.append(g)
-        _write(rmfdir / f"nu{m}cutgrprmf{VERSION}.fits", fits.HDUList(grp), overwrite, rows,
-               [_index_row(instr, "GRPRMF", "data/nustar/fpm/cpf/rmf",
-                           f"nu{m}cutgrprmf{VERSION}.fits", d + 1, f"DET{d}",
-                           cbd="DEPTHCUT(NOMINAL)", desc="grouping of RMFs") for d in range(4)])
-        # SPECRESP (on-axis ARF) ------------------------------------------------------------
-        arf = cal.onaxis_arf()
-        arf = Arf(arf.energ_lo, arf.energ_hi, arf.specresp,
-                  {**arf.header, "INSTRUME": instr, "TELESCOP": "NuSTAR"})
-        (fpm / "bcf/arf").mkdir(parents=True, exist_ok=True)
-        write_arf(arf, fpm / "bcf/arf" / f"nu{m}{VERSION}.arf", overwrite=overwrite,
-                  calibration=cal.source, calibration_detail=cal.detail, task="simulate --caldb-tree")
-        rows.append(_index_row(instr, "SPECRESP", "data/nustar/fpm/bcf/arf", f"nu{m}{VERSION}.arf",
-                               1, "-", desc="on-axis effective area"))
-        # DETABS (unity) ---------------------------------------------------------------------
-        r0 = cal.rmf(0)
-        dab = [fits.PrimaryHDU()]
-        _stamp(dab[0].header, cal, "DETABS")
-        for d in range(4):
-            t = fits.BinTableHDU.from_columns([
-                fits.Column("ENERG_LO", "E", unit="keV", array=np.asarray(r0.energ_lo, np.float32)),
-                fits.Column("ENERG_HI", "E", unit="keV", array=np.asarray(r0.energ_hi, np.float32)),
-                fits.Column("DETABS", "E", array=_detabs(cal, d, r0.n_energy))], name="DETABS")
-            _for_detector(t, d)
-            dab.append(t)
-        _write(fpm / "bcf/detabs" / f"nu{m}detabs{VERSION}.fits", fits.HDUList(dab), overwrite,
-               rows, [_index_row(instr, "DETABS", "data/nustar/fpm/bcf/detabs",
-                                 f"nu{m}detabs{VERSION}.fits", d + 1, f"DET{d}",
-                                 desc="detector absorption") for d in range(4)])
-        # BEABSPAR (one file for both modules) -------------------------------------------------
-        if not be_done:
-            be = cal.be_transmission()
-            t = fits.BinTableHDU.from_columns([
-                fits.Column("ENERG_LO", "E", unit="keV", array=np.asarray(r0.energ_lo, np.float32)),
-                fits.Column("ENERG_HI", "E", unit="keV", array=np.asarray(r0.energ_hi, np.float32)),
-                fits.Column("ATT", "E", array=np.asarray(be.specresp, np.float32))], name="BEABSPAR")
-            t.header.add_comment("ATT = transmission of the Be window (+MLI), applied by row.")
-            _stamp(t.header, cal, "BEABSPAR")
-            t.header["INSTRUME"] = "FPM"
-            _write(fpm / "bcf/instrument" / f"nuCabsparBe{VERSION}.fits",
-                   fits.HDUList([fits.PrimaryHDU(), t]), overwrite, rows,
-                   _index_row("FPM", "BEABSPAR", "data/nustar/fpm/bcf/instrument",
-                              f"nuCabsparBe{VERSION}.fits", 1, "-", desc="Be window transmission"))
-            be_done = True
-
-    # caldb.indx -------------------------------------------------------------------------------
-    spec = [("TELESCOP", "10A"), ("INSTRUME", "10A"), ("DETNAM", "20A"), ("FILTER", "10A"),
-            ("CAL_DEV", "20A"), ("CAL_DIR", "70A"), ("CAL_FILE", "40A"), ("CAL_CLAS", "3A"),
-            ("CAL_DTYP", "4A"), ("CAL_CNAM", "20A"), ("CAL_CBD", "630A70"), ("CAL_XNO", "1I"),
-            ("CAL_VSD", "10A"), ("CAL_VST", "8A"), ("REF_TIME", "1D"), ("CAL_QUAL", "1I"),
-            ("CAL_DATE", "10A"), ("CAL_DESC", "70A")]
-    cols = []
-    for name, fmt in spec:
-        vals = [r[name] for r in rows]
-        if name == "CAL_CBD":
-            arr = np.array([v.ljust(70) + "NONE".ljust(70) * 8 for v in vals])
-            cols.append(fits.Column(name, "630A", array=arr))
-        elif fmt.endswith("A"):
-            cols.append(fits.Column(name, fmt, array=np.array(vals)))
-        elif fmt == "1I":
-            cols.append(fits.Column(name, fmt, array=np.array(vals, np.int16)))
-        else:
-            cols.append(fits.Column(name, fmt, array=np.array(vals, float)))
-    cif = fits.BinTableHDU.from_columns(cols, name="CIF")
-    cif.header["CALDBVER"] = ("nuskybgd-sim", "synthetic CALDB written by nuskybgd simulate")
-    stamp_header(cif.header, calibration=",".join(sorted({c.source for c in cals.values()})),
-                 task="simulate --caldb-tree")
-    idx = fpm / "caldb.indx"
-    write_fits_atomic(idx, fits.HDUList([fits.PrimaryHDU(), cif]), overwrite=overwrite)
+    for k, (m, cal) in enumerate(cals.items()):
+        for write in (_write_pixpos, _write_instrmap, _write_aperture, _write_badpix, _write_rmfs,
+                      _write_arf, _write_detabs):
+            write(fpm, m, cal, overwrite, rows)
+        if k == 0:
+            _write_beabspar(fpm, cal, overwrite, rows)
+    idx = _write_index(fpm, cals, overwrite, rows)
     if reporter is not None:
         reporter.output(idx, f"wrote CALDB tree {root} ({len(rows)} index rows)")
     return root

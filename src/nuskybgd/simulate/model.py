@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from nuskybgd.calib.base import Calibration
+from nuskybgd.calib.psf import NUSTAR_PSF, draw_king_offsets
 from nuskybgd.errors import ModelError
 
 #: CXB cutoffpl norm, ph keV⁻¹ cm⁻² s⁻¹ deg⁻² at 1 keV (background-model.md §2.5).
@@ -53,28 +54,6 @@ INTBGD_NAMES = ["apec", "lorentz"] + [f"lorentz_{j}" for j in range(3, 31)]
 #: Components zeroed unless the solar soft component is requested (walkthrough: intbgd:4,7,10,13).
 SOLAR_NAMES = ("apec", "lorentz", "lorentz_3", "lorentz_4")
 
-#: PSF model (King profile): half-power diameter of the profile as drawn (truncated), arcsec.
-PSF_HPD_ARCSEC = 58.0
-PSF_INDEX = 1.5  # surface brightness ∝ (1 + (r/rc)²)^-PSF_INDEX
-PSF_RMAX_ARCSEC = 600.0
-
-
-def _king_rc_for_hpd(hpd_arcsec: float, index: float, rmax_arcsec: float) -> float:
-    """Core radius (arcsec) giving a King profile truncated at ``rmax`` the half-power diameter.
-
-    Encircled fraction of the truncated profile: (1 − t(r)) / (1 − t(rmax)), t = (1 + (r/rc)²)^(1−index).
-    """
-    from scipy.optimize import brentq
-
-    def excess(rc: float) -> float:
-        t = (1.0 + (np.array([hpd_arcsec / 2.0, rmax_arcsec]) / rc) ** 2) ** (1.0 - index)
-        return (1.0 - t[0]) / (1.0 - t[1]) - 0.5
-
-    return float(brentq(excess, 1e-3 * hpd_arcsec, hpd_arcsec))
-
-
-#: King core radius (arcsec) for which the truncated profile has HPD = PSF_HPD_ARCSEC (≈17.4″).
-PSF_RC_ARCSEC = _king_rc_for_hpd(PSF_HPD_ARCSEC, PSF_INDEX, PSF_RMAX_ARCSEC)
 #: β-model cluster: core radius (arcsec), β, truncation radius (arcsec).
 CLUSTER_RC_ARCSEC = 60.0
 CLUSTER_BETA = 2.0 / 3.0
@@ -246,25 +225,9 @@ def background_components(cal: Calibration, module: str, det_map: np.ndarray, *,
 
 # ------------------------------------------------------------------------------ source shapes
 
-def draw_king_offsets(rng: np.random.Generator, n: int, rc_arcsec: float, index: float,
-                      rmax_arcsec: float) -> tuple[np.ndarray, np.ndarray]:
-    """Offsets (arcsec) from a surface brightness ∝ (1 + (r/rc)²)^−index truncated at rmax.
-
-    Inverse-CDF sampling: the encircled fraction is 1 − (1 + x²)^(1−index), x = r/rc.
-    """
-    if index <= 1.0:
-        raise ValueError("profile index must exceed 1")
-    tail_max = (1.0 + (rmax_arcsec / rc_arcsec) ** 2) ** (1.0 - index)
-    u = rng.uniform(tail_max, 1.0, size=n)  # u = (1 + x²)^(1-index)
-    x = np.sqrt(u ** (1.0 / (1.0 - index)) - 1.0)
-    r = rc_arcsec * x
-    phi = rng.uniform(0.0, 2.0 * np.pi, size=n)
-    return r * np.cos(phi), r * np.sin(phi)
-
-
 def draw_source_offsets(rng: np.random.Generator, n: int, kind: str) -> tuple[np.ndarray, np.ndarray]:
     """Sky offsets (arcsec; +x = +sky X) of source photons: PSF, plus the β-model for clusters."""
-    dx, dy = draw_king_offsets(rng, n, PSF_RC_ARCSEC, PSF_INDEX, PSF_RMAX_ARCSEC)
+    dx, dy = NUSTAR_PSF.draw_offsets(rng, n)
     if kind == "cluster":
         cx, cy = draw_king_offsets(rng, n, CLUSTER_RC_ARCSEC, 3.0 * CLUSTER_BETA - 0.5,
                                    CLUSTER_RMAX_ARCSEC)

@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from nuskybgd.errors import ModelError
+from nuskybgd.spectral import xspec_backend
 
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "nuskybgd" / "atomdb"
 
@@ -72,8 +73,6 @@ def _session(edges_key: tuple[float, ...]):
 
 def apec_flux(edges: np.ndarray, kT: float, Abundanc: float, Redshift: float) -> np.ndarray:
     """XSPEC ``apec`` for norm 1 on ``edges`` (keV): photons cm⁻² s⁻¹ per bin."""
-    from nuskybgd.spectral import xspec_backend
-
     e = np.asarray(edges, dtype=float)
     if xspec_backend.available():
         return xspec_backend.call_model("apec", e, [kT, Abundanc, Redshift])

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from nuskybgd.errors import ModelError
+from nuskybgd.events import Reporter
 from nuskybgd.spectral.fit import FitProblem
 
 
@@ -40,7 +41,7 @@ class GoodnessResult:
 
 
 def goodness_of_fit(problem: FitProblem, n_sim: int = 100, seed: int | None = None,
-                    progress=None) -> GoodnessResult:
+                    progress=None, reporter: Reporter | None = None) -> GoodnessResult:
     """Parametric-bootstrap p-value of the current best fit.
 
     Parameters
@@ -53,6 +54,9 @@ def goodness_of_fit(problem: FitProblem, n_sim: int = 100, seed: int | None = No
         Random seed (reproducible p-values).
     progress : callable, optional
         ``progress(i, n_sim)`` after each simulation.
+    reporter : Reporter, optional
+        Receives a progress event after each simulation; its cancel token stops the bootstrap
+        between simulations (:class:`~nuskybgd.events.Cancelled`), the best fit restored.
     """
     if n_sim < 1:
         raise ModelError("the bootstrap needs at least one simulation (n_sim ≥ 1).")
@@ -66,12 +70,16 @@ def goodness_of_fit(problem: FitProblem, n_sim: int = 100, seed: int | None = No
     try:
         for i in range(n_sim):
             problem.restore(best)
-            problem._data_override = problem.simulate(rng)
+            if reporter is not None:
+                reporter.check_cancelled()
+            problem.use_counts(problem.simulate(rng))
             sims[i] = problem.fit(errors=False).statistic
             if progress is not None:
                 progress(i + 1, n_sim)
+            if reporter is not None:
+                reporter.progress((i + 1) / n_sim, f"simulation {i + 1} of {n_sim}")
     finally:
-        problem._data_override = None
+        problem.use_counts(None)
         problem.restore(best)
         problem.last_result = best_result
     p = (1 + np.count_nonzero(sims >= observed)) / (1 + n_sim)

@@ -7,7 +7,7 @@ a dimensionless factor per bin.
 
 Conventions (checked against XSPEC 12.15's ``libXSFunctions`` in ``tests/test_spectral_components.py``):
 
-* ``powerlaw``  A(E) = K E^-Γ, analytic bin integral (``ln`` form when |1-Γ| < 1e-10).
+* ``powerlaw``  A(E) = K E^-Γ, analytic bin integral (``expm1`` form: exact also when Γ ≈ 1).
 * ``cutoffpl``  A(E) = K E^-Γ exp(-E/β); K at 1 keV *without* the exponential.  Gauss–Legendre
   quadrature (8 nodes) on sub-intervals small enough that the result is exact to ~1e-14
   (checked against scipy quad; XSPEC's own integral is less exact for some parameters).
@@ -16,6 +16,8 @@ Conventions (checked against XSPEC 12.15's ``libXSFunctions`` in ``tests/test_sp
   convention); exact arctan integral; XSPEC's ``LINECRITLEVEL`` (1e-6) tail dumping is copied.
 * ``gaussian``  Sigma is the standard deviation; norm over E > 0; exact erf integral; tail
   dumping at 1e-8.
+* A zero-width ``lorentz``/``gaussian`` puts all its flux in the bin with lo < E ≤ hi (so a line
+  on a bin edge goes to the bin below it, as in XSPEC; one on the lowest edge to the first bin).
 * ``constant``  multiplicative, parameter ``factor``.
 * ``apec``      only through a real AtomDB source (:mod:`nuskybgd.spectral.apec`).
 """
@@ -96,16 +98,24 @@ NORM_SPEC = ParamSpec("norm", "", 1.0, 0.0, 0.0, 1e24, 1e24, 0.01)
 
 
 def _pl_integral(lo: np.ndarray, hi: np.ndarray, gamma: float) -> np.ndarray:
-    """∫ E^-Γ dE over [lo, hi] (keV), zero where hi <= lo."""
+    """∫ E^-Γ dE over [lo, hi] (keV), zero where hi <= lo.
+
+    Written as ``lo^(1-Γ) · expm1((1-Γ)·ln(hi/lo)) / (1-Γ)`` (``ln`` form when Γ = 1), which
+    keeps full precision when Γ is close to 1 (no cancellation of ``hi^(1-Γ) − lo^(1-Γ)``).
+    """
     out = np.zeros(np.broadcast(lo, hi).shape)
     lo = np.broadcast_to(lo, out.shape)
     hi = np.broadcast_to(hi, out.shape)
-    k = hi > lo
-    if abs(1.0 - gamma) < 1e-10:
-        out[k] = np.log(hi[k] / lo[k])
+    a = 1.0 - gamma
+    k = (hi > lo) & (lo > 0)
+    log_ratio = np.log1p((hi[k] - lo[k]) / lo[k])
+    if a == 0.0:
+        out[k] = log_ratio
     else:
-        a = 1.0 - gamma
-        out[k] = (hi[k] ** a - lo[k] ** a) / a
+        out[k] = lo[k] ** a * np.expm1(a * log_ratio) / a
+    z = (hi > lo) & (lo <= 0)                   # a bin starting at 0 keV (finite only for Γ < 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out[z] = (hi[z] ** a - np.maximum(lo[z], 0.0) ** a) / a if a != 0.0 else np.inf
     return out
 
 
@@ -202,10 +212,13 @@ def gaussian(edges: np.ndarray, LineE: float, Sigma: float) -> np.ndarray:
 
 
 def _delta_line(edges: np.ndarray, energy: float) -> np.ndarray:
+    """A zero-width line, placed as XSPEC places it: in the bin with lo < E ≤ hi (the first
+    bin also takes E equal to its lower edge); nothing when E is outside the grid."""
     out = np.zeros(edges.size - 1)
-    i = int(np.searchsorted(edges, energy, side="right")) - 1
-    if 0 <= i < out.size:
-        out[i] = 1.0
+    if not edges[0] <= energy <= edges[-1]:
+        return out
+    i = max(int(np.searchsorted(edges, energy, side="left")) - 1, 0)
+    out[i] = 1.0
     return out
 
 

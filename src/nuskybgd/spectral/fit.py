@@ -1,168 +1,71 @@
-"""The fit problem (spectra + sources) and its fitters.
+"""The fit problem (spectra + sources) and its fit driver.
 
 :class:`FitProblem` ties spectra (each with one response per source) to sources (XSPEC named
-models, one parameter set per data group).  It resolves links, evaluates model counts with
-per-(spectrum, source, term) folded templates cached by shape-parameter values, and fits:
+models, one parameter set per data group).  The work is done by modules that each do one
+thing:
 
-* **linear-norms fast path** — when every shape parameter is fixed (frozen, or linked to fixed
-  values) and every term's coefficient (norm × constant factors, through proportional links) is
-  linear in at most one free parameter, the model is ``μ = X·p + μ0`` with X made of folded
-  templates computed once.  A Fisher-scoring Levenberg–Marquardt with an active set for the
-  limits (``docs/spectral.md``) then fits ``p`` with dense per-spectrum blocks.
-* **general path** — a bounded Levenberg–Marquardt on the full model with forward-difference
-  derivatives; a derivative with respect to a norm only recombines cached templates, one with
-  respect to a shape parameter refolds only the affected terms.
+* :mod:`nuskybgd.spectral.links` — links resolved and ordered once, evaluated as closures;
+* :mod:`nuskybgd.spectral.evaluate` — model counts from additive :class:`~.evaluate.Term`\\ s
+  and folded templates cached by shape-parameter values;
+* :mod:`nuskybgd.spectral.fitters` — the linear-norms fast path and the general path;
+* :mod:`nuskybgd.spectral.lm` — the bounded Levenberg–Marquardt loop (XSPEC's derivative terms,
+  stopping when the statistic improves by less than ``crit_delta``: ``method leven maxit crit``);
+* :mod:`nuskybgd.spectral.confidence` — 1σ errors from the curvature and profile bounds.
 
-Both use XSPEC's derivative terms (``stats.gradient_weights``) and stop when the statistic
-improves by less than ``crit_delta`` (``method leven <maxit> <crit_delta>``).  Errors: 1σ from
-the final curvature (covariance ``(Jᵀ diag(d2) J)⁻¹``) and :meth:`FitProblem.conf` profiles.
+A fit reports a :class:`~nuskybgd.events.ProgressEvent` per iteration to an optional
+:class:`~nuskybgd.events.Reporter` and stops with :class:`~nuskybgd.events.Cancelled` (the
+parameters as before the fit) when the reporter's cancel token is set.
 """
 
 from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.optimize import brentq
 
 from nuskybgd.errors import ModelError
-from nuskybgd.spectral.components import component_values
+from nuskybgd.events import Cancelled, Reporter
+from nuskybgd.spectral.confidence import profile_bounds
 from nuskybgd.spectral.data import Spectrum
+from nuskybgd.spectral.evaluate import ModelEvaluator
+from nuskybgd.spectral.fitters import FitContext, fit_general, fit_linear, linear_system
+from nuskybgd.spectral.links import LinkSet
+from nuskybgd.spectral.lm import IterationHook
 from nuskybgd.spectral.model import Source, find_parameter, find_source, select_parameters
 from nuskybgd.spectral.parameters import Parameter, parse_link
-from nuskybgd.spectral.stats import gradient_weights, statistic_terms
+from nuskybgd.spectral.results import FitResult, ParamRow
+from nuskybgd.spectral.stats import statistic_terms
 
-# ----------------------------------------------------------------------------- results
+__all__ = ["FitProblem", "FitResult", "ParamRow"]
 
-
-@dataclass
-class ParamRow:
-    """One row of a fit report's parameter table."""
-
-    id: str
-    name: str
-    value: float
-    error: float | None
-    status: str          # "free", "frozen" or "= <link>"
-    unit: str = ""
+METHODS = ("auto", "linear", "lm")
 
 
-@dataclass
-class FitResult:
-    """Outcome of a fit.
+def _check_sources(sources: list[Source]) -> None:
+    numbers = [s.number for s in sources]
+    if len(set(numbers)) != len(numbers):
+        raise ModelError(f"two sources share a source number ({numbers}); give each its own.")
+    names = [s.name for s in sources if s.name]
+    if len(set(names)) != len(names):
+        raise ModelError(f"two sources share a name ({names}); give each its own.")
+    if len([s for s in sources if not s.name]) > 1:
+        raise ModelError("only one source may be unnamed (XSPEC's model 1).")
 
-    Attributes
-    ----------
-    statistic_name : str
-        ``cstat`` or ``chi``.
-    statistic : float
-        Final statistic.
-    dof : int
-        Noticed bins minus free parameters.
-    per_spectrum : list of (name, statistic, n_bins)
-        Contribution of each spectrum.
-    parameters : list of ParamRow
-        Every parameter with value, 1σ error (free ones) and status.
-    iterations, n_evaluations : int
-        LM iterations and model evaluations (products X·p on the fast path).
-    elapsed : float
-        Wall time of the fit in s (template folding included).
-    method : str
-        ``linear-norms`` or ``levenberg-marquardt``.
-    converged : bool
-        True when the statistic change fell below ``crit_delta``.
-    covariance : ndarray
-        Covariance of the free parameters (order of ``free``); NaN rows for parameters at a limit.
-    free : list of str
-        XSPEC ids of the free parameters.
+
+def progress_fraction(first: float, improvement: float, crit: float) -> float:
+    """Estimated fraction of a fit done, from the statistic improvements (0–0.99).
+
+    The improvement per iteration falls from ``first`` towards ``crit`` (where the fit stops);
+    the fraction is how far it has come on a logarithmic scale.
     """
+    if first <= crit:
+        return 0.99
+    if improvement <= crit:
+        return 0.99
+    done = math.log(first / improvement) / math.log(first / crit)
+    return min(max(done, 0.0), 0.99)
 
-    statistic_name: str
-    statistic: float
-    dof: int
-    per_spectrum: list[tuple[str, float, int]]
-    parameters: list[ParamRow]
-    iterations: int
-    n_evaluations: int
-    elapsed: float
-    method: str
-    converged: bool
-    covariance: np.ndarray = field(repr=False, default_factory=lambda: np.zeros((0, 0)))
-    free: list[str] = field(default_factory=list)
-
-    def report(self, all_parameters: bool = False) -> str:
-        """Human-readable report: statistic, dof, per-spectrum table, parameters, cost."""
-        lines = [
-            f"Fit ({self.method}): {self.statistic_name} = {self.statistic:.4f} for {self.dof} dof"
-            f" ({'converged' if self.converged else 'NOT converged'}; {self.iterations} iterations, "
-            f"{self.n_evaluations} model evaluations, {self.elapsed:.3f} s)",
-            "Per spectrum:",
-        ]
-        for name, stat, nb in self.per_spectrum:
-            lines.append(f"  {name:<40s} {stat:14.4f}  ({nb} bins)")
-        lines.append(f"{'parameter':<16s} {'name':<40s} {'value':>14s} {'1σ error':>12s}  status")
-        for r in self.parameters:
-            if not all_parameters and r.status != "free":
-                continue
-            err = "" if r.error is None or not np.isfinite(r.error) else f"{r.error:.4g}"
-            lines.append(f"{r.id:<16s} {r.name:<40s} {r.value:14.6g} {err:>12s}  {r.status}")
-        return "\n".join(lines)
-
-    def __str__(self) -> str:
-        return self.report()
-
-
-def _levenberg_marquardt(x0: np.ndarray, lo: np.ndarray, hi: np.ndarray, model, statistic, derivs,
-                         maxit: int, crit: float) -> tuple[np.ndarray, list[np.ndarray], int, bool]:
-    """Bounded Levenberg–Marquardt (Fisher scoring) with an active set for the limits.
-
-    ``model(x)`` gives the model counts per spectrum, ``statistic(mus)`` the statistic and
-    ``derivs(x, mus)`` its gradient and curvature.  A parameter at a limit whose gradient
-    points outward is held for the step; damping λ × 10 on rejection, λ / 10 on acceptance;
-    stops when the statistic improves by less than ``crit`` after more than 2 iterations, when
-    no downhill step exists (λ > 1e12) or after ``maxit`` iterations.
-
-    Returns the parameters, their model counts, the iterations and whether it converged.
-    """
-    x = x0
-    mus = model(x)
-    stat = statistic(mus)
-    lam = 1e-3
-    it = 0
-    while it < maxit:
-        it += 1
-        g, h = derivs(x, mus)
-        fr = ~(((x <= lo) & (g > 0)) | ((x >= hi) & (g < 0)))
-        if not fr.any():
-            return x, mus, it, True
-        hf = h[np.ix_(fr, fr)]
-        dg = np.diag(hf).copy()
-        while lam <= 1e12:
-            try:
-                step = np.linalg.solve(hf + lam * np.diag(dg + 1e-30), -g[fr])
-            except np.linalg.LinAlgError:
-                lam *= 10
-                continue
-            xn = x.copy()
-            xn[fr] = np.clip(x[fr] + step, lo[fr], hi[fr])
-            mn = model(xn)
-            sn = statistic(mn)
-            if sn <= stat:
-                break
-            lam *= 10
-        else:
-            return x, mus, it, True        # no downhill step exists at this precision
-        dstat = stat - sn
-        x, mus, stat = xn, mn, sn
-        lam = max(lam / 10, 1e-9)
-        if dstat < crit and it > 2:
-            return x, mus, it, True
-    return x, mus, it, False
-
-
-# ----------------------------------------------------------------------------- problem
 
 class FitProblem:
     """Spectra and sources to fit together (XSPEC's data + models + statistic + method).
@@ -188,15 +91,7 @@ class FitProblem:
             raise ModelError(f"unknown statistic {statistic!r}; use cstat or chi.")
         self.spectra = list(spectra)
         self.sources = sorted(sources, key=lambda s: s.number)
-        numbers = [s.number for s in self.sources]
-        if len(set(numbers)) != len(numbers):
-            raise ModelError(f"two sources share a source number ({numbers}); give each its own.")
-        names = [s.name for s in self.sources if s.name]
-        if len(set(names)) != len(names):
-            raise ModelError(f"two sources share a name ({names}); give each its own.")
-        unnamed = [s for s in self.sources if not s.name]
-        if len(unnamed) > 1:
-            raise ModelError("only one source may be unnamed (XSPEC's model 1).")
+        _check_sources(self.sources)
         self.n_groups = max(s.group for s in self.spectra)
         for sp_ in self.spectra:
             if sp_.group < 1:
@@ -208,12 +103,10 @@ class FitProblem:
         self.statistic_name = statistic
         self.maxit = int(maxit)
         self.crit_delta = float(crit_delta)
-        self._flux_cache: dict = {}
-        self._fold_cache: dict = {}
-        self._data_override: list[np.ndarray] | None = None
-        self.n_evaluations = 0
+        self.evaluator = ModelEvaluator(self.spectra, self.sources)
+        self.links = LinkSet(self.sources)     # checks every link (missing targets, cycles) up front
+        self._counts_override: list[np.ndarray] | None = None
         self.last_result: FitResult | None = None
-        self._compile()          # checks every link (missing targets, cycles) up front
         self.resolve()
 
     # -- parameter addressing --------------------------------------------------------------
@@ -231,9 +124,6 @@ class FitProblem:
         ``intbgd.line_19.65keV.norm`` or ``intbgd.lorentz_5.norm@3`` (data group 3)."""
         return find_parameter(self.sources, key, context)
 
-    def _select(self, pattern: str | int | Parameter) -> list[Parameter]:
-        return select_parameters(self.sources, pattern)
-
     def set(self, key: str | int | Parameter, value: float | None = None, *,
             frozen: bool | None = None) -> Parameter:
         """Set a parameter's value (removing any link) and/or frozen flag (XSPEC ``newpar``)."""
@@ -248,7 +138,7 @@ class FitProblem:
         old = p.link
         p.link = expr
         try:
-            self._compile()
+            self.links.compile()
         except ModelError:
             p.link = old
             raise
@@ -258,180 +148,28 @@ class FitProblem:
     def freeze(self, *keys: str | int | Parameter) -> None:
         """Freeze parameters (``fcxb:*``, ``intbgd:4-13`` and single ids accepted)."""
         for k in keys:
-            for p in self._select(k):
+            for p in select_parameters(self.sources, k):
                 p.frozen = True
 
     def thaw(self, *keys: str | int | Parameter) -> None:
         """Thaw parameters (linked ones stay linked)."""
         for k in keys:
-            for p in self._select(k):
+            for p in select_parameters(self.sources, k):
                 p.frozen = False
-
-    # -- links -----------------------------------------------------------------------------
-    def _compile(self) -> list[tuple[Parameter, dict[str, Parameter]]]:
-        """Resolve every link's references and order links so that chains evaluate correctly."""
-        deps: dict[int, tuple[Parameter, dict[str, Parameter]]] = {}
-        for src in self.sources:
-            for p in src.parameters:
-                if p.link is None:
-                    continue
-                targets = {}
-                for ref in p.link.refs:
-                    try:
-                        targets[ref] = self.par(ref, context=src)
-                    except ModelError as exc:
-                        raise ModelError(
-                            f"the link of {p.xspec_id} ({p.full_name}) '= {p.link.text}' refers to a "
-                            f"missing parameter {ref!r}: {exc}"
-                        ) from None
-                deps[id(p)] = (p, targets)
-        order: list[tuple[Parameter, dict[str, Parameter]]] = []
-        state: dict[int, int] = {}
-
-        def visit(pid: int, path: list[Parameter]) -> None:
-            st = state.get(pid, 0)
-            if st == 2:
-                return
-            p, targets = deps[pid]
-            if st == 1:
-                cycle = " → ".join(q.xspec_id for q in path + [p])
-                raise ModelError(f"circular parameter link {cycle}; break the cycle with a value.")
-            state[pid] = 1
-            for t in targets.values():
-                if id(t) in deps:
-                    visit(id(t), path + [p])
-            state[pid] = 2
-            order.append((p, targets))
-
-        for pid in deps:
-            visit(pid, [])
-        self._link_order = order
-        self._link_signature = self._signature()
-        return order
-
-    def _signature(self) -> list:
-        return [(p, p.link) for p in self.parameters]
-
-    def _links_changed(self) -> bool:
-        old = getattr(self, "_link_signature", None)
-        if old is None:
-            return True
-        new = self._signature()
-        return len(old) != len(new) or any(a[0] is not b[0] or a[1] is not b[1]
-                                           for a, b in zip(old, new, strict=True))
 
     def resolve(self) -> None:
         """Update every linked parameter's value from its link expression."""
-        order = self._compile() if self._links_changed() else self._link_order
-        for p, targets in order:
-            p.value = p.link.evaluate(lambda r, t=targets: t[r].value)
+        self.links.resolve()
 
-    def _affine(self, p: Parameter, memo: dict) -> tuple[float, Parameter | None] | None:
-        """``(c, q)`` with value(p) = c·value(q) for a free q (q None: constant c); None if not."""
-        key = id(p)
-        if key in memo:
-            return memo[key]
-        if p.link is None:
-            res = (p.value, None) if p.frozen else (1.0, p)
-        else:
-            prop = p.link.proportional()
-            if prop is None:
-                res = None
-            elif prop[1] is None:
-                res = (prop[0], None)
-            else:
-                src = self.source(p.source) if p.source else self.source(1)
-                inner = self._affine(self.par(prop[1], context=src), memo)
-                res = None if inner is None else (prop[0] * inner[0], inner[1])
-        memo[key] = res
-        return res
+    def free_parameters(self) -> list[Parameter]:
+        """The parameters a fit varies (neither frozen nor linked)."""
+        return [p for p in self.parameters if p.is_free]
 
-    # -- model evaluation ------------------------------------------------------------------
-    def _terms(self):
-        """Yield (spectrum index, spectrum, source, term index, add comp, mul comps, group params)."""
-        for si, spec in enumerate(self.spectra):
-            for src in self.sources:
-                if src.number not in spec.responses:
-                    continue
-                params = src.groups[spec.group - 1]
-                for ti, (ai, muls) in enumerate(src.terms):
-                    yield si, spec, src, ti, src.components[ai], [src.components[m] for m in muls], params
-
-    @staticmethod
-    def _split_term(add, muls, params) -> tuple[list[Parameter], list[Parameter]]:
-        """Shape parameters and coefficient parameters (norm and scalar factors) of a term."""
-        shape: list[Parameter] = []
-        coef: list[Parameter] = []
-        ap = params[add.first_param: add.first_param + add.n_params]
-        shape.extend(ap[:-1])
-        coef.append(ap[-1])
-        for m in muls:
-            mp = params[m.first_param: m.first_param + m.n_params]
-            (coef if m.spec.scalar else shape).extend(mp)
-        return shape, coef
-
-    def _template(self, si: int, spec: Spectrum, src: Source, ti: int, add, muls, params) -> np.ndarray:
-        """Folded counts per group of one term for unit coefficient (exposure included)."""
-        shape_vals = tuple(p.value for p in self._split_term(add, muls, params)[0])
-        key = (si, src.number, ti, shape_vals)
-        hit = self._fold_cache.get(key)
-        if hit is not None:
-            return hit
-        resp = spec.responses[src.number]
-        edges = resp.energy_edges
-        flux = self._component_flux(edges, add, params).copy()
-        for m in muls:
-            if not m.spec.scalar:
-                flux *= self._component_flux(edges, m, params)
-        rate = resp.fold(flux)
-        counts = spec.grouping_matrix @ (rate * spec.channel_scale)
-        self._cache_put(key, counts)
-        return counts
-
-    def _cache_put(self, key: tuple, counts: np.ndarray) -> None:
-        if len(self._fold_cache) >= 4000:          # ~130 MB of NuSTAR-sized templates
-            self._fold_cache.clear()
-        self._fold_cache[key] = counts
-
-    def _prefetch(self) -> None:
-        """Fold, in one sparse product per (spectrum, source), every term template not cached."""
-        todo: dict[tuple[int, int], list] = {}
-        for si, _spec, src, ti, add, muls, params in self._terms():
-            shape, coef = self._split_term(add, muls, params)
-            key = (si, src.number, ti, tuple(p.value for p in shape))
-            if key in self._fold_cache or math.prod(p.value for p in coef) == 0.0:
-                continue
-            resp = self.spectra[si].responses[src.number]
-            todo.setdefault((si, id(resp.matrix_t)), []).append((key, resp, add, muls, params))
-        for (si, _m), items in todo.items():
-            if len(items) < 2:
-                continue
-            spec = self.spectra[si]
-            fluxes = np.empty((items[0][1].n_energy, len(items)))
-            for j, (_key, resp, add, muls, params) in enumerate(items):
-                edges = resp.energy_edges
-                f = self._component_flux(edges, add, params).copy()
-                for m in muls:
-                    if not m.spec.scalar:
-                        f *= self._component_flux(edges, m, params)
-                if resp.arf_vec is not None:
-                    f *= resp.arf_vec
-                fluxes[:, j] = f
-            rates = (items[0][1].matrix_t @ fluxes) * spec.channel_scale[:, None]
-            counts = spec.grouping_matrix @ rates
-            for j, (key, *_rest) in enumerate(items):
-                self._cache_put(key, np.ascontiguousarray(counts[:, j]))
-
-    def _component_flux(self, edges: np.ndarray, comp, params) -> np.ndarray:
-        vals = [p.value for p in params[comp.first_param: comp.first_param + len(comp.spec.params)]]
-        key = (id(edges), comp.spec.name, tuple(vals))
-        hit = self._flux_cache.get(key)
-        if hit is None:
-            hit = component_values(comp.spec, edges, vals)
-            if len(self._flux_cache) > 5000:
-                self._flux_cache.clear()
-            self._flux_cache[key] = hit
-        return hit
+    # -- model and data --------------------------------------------------------------------
+    @property
+    def n_evaluations(self) -> int:
+        """Model evaluations of the last fit (products X·p on the fast path)."""
+        return self.evaluator.n_evaluations
 
     def model_counts(self, spectrum: int | Spectrum, source: int | str | None = None,
                      noticed_only: bool = False) -> np.ndarray:
@@ -441,54 +179,47 @@ class FitProblem:
         """
         self.resolve()
         si = spectrum - 1 if isinstance(spectrum, int) else self.spectra.index(spectrum)
-        spec = self.spectra[si]
         only = None if source is None else self.source(source).number
-        mu = np.zeros(spec.n_groups)
-        for tsi, tspec, src, ti, add, muls, params in self._terms():
-            if tsi != si or (only is not None and src.number != only):
-                continue
-            shape, coef = self._split_term(add, muls, params)
-            c = math.prod(p.value for p in coef)
-            if c != 0.0:
-                mu += c * self._template(tsi, tspec, src, ti, add, muls, params)
-        return mu[spec.noticed] if noticed_only else mu
+        mu = self.evaluator.spectrum_counts(si, only)
+        return mu[self.spectra[si].noticed] if noticed_only else mu
 
-    def _all_mu(self) -> list[np.ndarray]:
-        self.n_evaluations += 1
-        self._prefetch()
-        mus = [np.zeros(s.n_groups) for s in self.spectra]
-        for si, spec, src, ti, add, muls, params in self._terms():
-            shape, coef = self._split_term(add, muls, params)
-            c = math.prod(p.value for p in coef)
-            if c != 0.0:
-                mus[si] += c * self._template(si, spec, src, ti, add, muls, params)
-        return [mu[s.noticed] for mu, s in zip(mus, self.spectra, strict=False)]
+    def use_counts(self, counts: list[np.ndarray] | None) -> None:
+        """Fit ``counts`` instead of the spectra's own counts (None: back to the spectra's).
 
-    def _observed(self, si: int) -> np.ndarray:
-        if self._data_override is not None:
-            return self._data_override[si]
-        s = self.spectra[si]
-        return s.counts[s.noticed]
+        ``counts`` holds, per spectrum, the counts of its noticed groups (what
+        :meth:`simulate` returns); the bootstrap fits simulated data this way.
+        """
+        if counts is None:
+            self._counts_override = None
+            return
+        arrays = [np.asarray(c, dtype=float) for c in counts]
+        if len(arrays) != len(self.spectra) or any(
+                a.shape != (s.n_noticed,) for a, s in zip(arrays, self.spectra, strict=False)):
+            raise ModelError("replacement counts need one array per spectrum with one value per "
+                             "noticed group; draw them with FitProblem.simulate.")
+        self._counts_override = arrays
 
-    def _stat_err(self, si: int) -> np.ndarray | None:
-        s = self.spectra[si]
-        return None if s.stat_err is None else s.stat_err[s.noticed]
+    def _observed(self) -> list[np.ndarray]:
+        if self._counts_override is not None:
+            return self._counts_override
+        return [s.counts[s.noticed] for s in self.spectra]
+
+    def _stat_err(self) -> list[np.ndarray | None]:
+        return [None if s.stat_err is None else s.stat_err[s.noticed] for s in self.spectra]
+
+    def _per_spectrum(self, mus: list[np.ndarray]) -> list[float]:
+        return [float(statistic_terms(self.statistic_name, obs, mu, err).sum())
+                for obs, mu, err in zip(self._observed(), mus, self._stat_err(), strict=True)]
 
     def statistic(self) -> float:
         """The statistic at the current parameter values."""
         self.resolve()
-        return float(sum(self._per_spectrum(self._all_mu())))
-
-    def _per_spectrum(self, mus: list[np.ndarray]) -> list[float]:
-        return [float(statistic_terms(self.statistic_name, self._observed(i), mu, self._stat_err(i)).sum())
-                for i, mu in enumerate(mus)]
+        return float(sum(self._per_spectrum(self.evaluator.noticed_counts())))
 
     @property
     def n_bins(self) -> int:
+        """Noticed groups over all spectra."""
         return sum(s.n_noticed for s in self.spectra)
-
-    def free_parameters(self) -> list[Parameter]:
-        return [p for p in self.parameters if p.is_free]
 
     # -- snapshots -------------------------------------------------------------------------
     def snapshot(self) -> list[tuple]:
@@ -496,273 +227,117 @@ class FitProblem:
         return [(p.value, p.frozen, p.link, p.error) for p in self.parameters]
 
     def restore(self, snap: list[tuple]) -> None:
+        """Put back what :meth:`snapshot` recorded."""
         for p, (v, f, link, err) in zip(self.parameters, snap, strict=False):
             p.value, p.frozen, p.link, p.error = v, f, link, err
-        self._compile()
+        self.links.compile()
         self.resolve()
 
     # -- fitting ---------------------------------------------------------------------------
-    def _linear_system(self):
-        """Build the linear-norms system, or return None when the model is not linear."""
-        memo: dict = {}
-        free = self.free_parameters()
-        self._prefetch()
-        findex = {id(p): i for i, p in enumerate(free)}
-        blocks: list[dict[int, np.ndarray]] = [dict() for _ in self.spectra]
-        offsets = [np.zeros(s.n_noticed) for s in self.spectra]
-        for si, spec, src, ti, add, muls, params in self._terms():
-            shape, coef = self._split_term(add, muls, params)
-            for p in shape:
-                a = self._affine(p, memo)
-                if a is None or a[1] is not None:
-                    return None
-            term = self._coefficient(coef, memo)
-            if term is None or len(term[1]) > 1:
-                return None
-            c, fps = term
-            if c == 0.0:
-                continue
-            t = self._template(si, spec, src, ti, add, muls, params)[spec.noticed]
-            if not fps:
-                offsets[si] += c * t
-            else:
-                j = findex[id(fps[0])]
-                if j in blocks[si]:
-                    blocks[si][j] += c * t
-                else:
-                    blocks[si][j] = c * t
-        system = []
-        for si, blk in enumerate(blocks):
-            cols = np.array(sorted(blk), dtype=int)
-            a = np.column_stack([blk[j] for j in cols]) if cols.size else np.zeros((offsets[si].size, 0))
-            system.append((cols, np.ascontiguousarray(a), offsets[si]))
-        return free, system
+    def _check_fittable(self, method: str) -> None:
+        if method not in METHODS:
+            raise ModelError(f"unknown fit method {method!r}; use one of {', '.join(METHODS)}.")
+        for spec in self.spectra:
+            if not any(src.number in spec.responses for src in self.sources):
+                raise ModelError(
+                    f"spectrum {spec.name} has no response for any model source, so no model can be "
+                    "fitted to it; load its response (XSPEC 'response k:s file' or RESPFILE in its "
+                    "header) or leave the spectrum out.")
 
-    def _bounds(self, free: list[Parameter]) -> tuple[np.ndarray, np.ndarray]:
-        lo = np.array([max(p.soft_min, p.hard_min) for p in free], float)
-        hi = np.array([min(p.soft_max, p.hard_max) for p in free], float)
-        return lo, hi
+    def _iteration_hook(self, reporter: Reporter, crit: float) -> IterationHook:
+        state = {"first": None, "fraction": 0.0}
 
-    def fit(self, method: str = "auto", maxit: int | None = None,
-            crit_delta: float | None = None, errors: bool = True) -> FitResult:
+        def hook(iteration: int, stat: float, improvement: float) -> None:
+            if state["first"] is None:
+                state["first"] = improvement
+            state["fraction"] = max(state["fraction"], progress_fraction(state["first"], improvement, crit))
+            reporter.progress(state["fraction"], f"iteration {iteration}, {self.statistic_name} {stat:.1f}")
+            reporter.check_cancelled()
+
+        return hook
+
+    def fit(self, method: str = "auto", maxit: int | None = None, crit_delta: float | None = None,
+            errors: bool = True, reporter: Reporter | None = None) -> FitResult:
         """Fit the free parameters; returns a :class:`FitResult` (also in ``last_result``).
 
         ``method`` is ``auto`` (fast path when the model is linear in its free parameters),
         ``linear`` (fast path or ModelError) or ``lm`` (general Levenberg–Marquardt).
+        ``reporter`` receives a progress event per iteration and a result event; when its
+        cancel token is set the fit raises :class:`~nuskybgd.events.Cancelled` and the
+        parameters are left as they were before the fit.
         """
         t0 = time.perf_counter()
-        self.n_evaluations = 0
-        self._compile()
+        self._check_fittable(method)
+        self.evaluator.n_evaluations = 0
+        self.links.compile()
         self.resolve()
-        maxit = self.maxit if maxit is None else int(maxit)
         crit = self.crit_delta if crit_delta is None else float(crit_delta)
-        system = None if method == "lm" else self._linear_system()
+        free = self.free_parameters()
+        system = None if method == "lm" else linear_system(self.evaluator, self.links, free)
         if method == "linear" and system is None:
             raise ModelError("the model is not linear in its free parameters (a shape parameter is free "
                              "or linked non-proportionally); use method='lm'.")
-        if not self.free_parameters():
+        if not free:
             raise ModelError("every parameter is frozen or linked; thaw at least one to fit.")
         if self.n_bins == 0:
             raise ModelError("no channel of any spectrum is noticed; notice an energy range "
                              "(e.g. notice_band(3.0, 150.0)) before fitting.")
-        if system is not None:
-            free, blocks = system
-            x, it, conv, cov = self._fit_linear(free, blocks, maxit, crit)
-            name = "linear-norms"
-        else:
-            free = self.free_parameters()
-            x, it, conv, cov = self._fit_lm(free, maxit, crit)
-            name = "levenberg-marquardt"
-        for p, v in zip(free, x, strict=False):
+        ctx = FitContext(self.evaluator, self.links, self.statistic_name, self._observed(),
+                         self._stat_err(), self.maxit if maxit is None else int(maxit), crit,
+                         None if reporter is None else self._iteration_hook(reporter, crit))
+        before = self.snapshot()
+        try:
+            if reporter is not None:
+                reporter.check_cancelled()
+            x, it, conv, cov = fit_linear(ctx, free, system) if system is not None else fit_general(ctx, free)
+        except Cancelled:
+            self.restore(before)
+            raise
+        for p, v in zip(free, x, strict=True):
             p.value = float(v)
         self.resolve()
-        mus = self._all_mu()
-        per = self._per_spectrum(mus)
+        result = self._result(free, cov, errors, it, conv, t0,
+                              "linear-norms" if system is not None else "levenberg-marquardt")
+        if reporter is not None:
+            reporter.progress(1.0, f"{'converged' if conv else 'stopped'} after {it} iterations, "
+                                   f"{self.statistic_name} {result.statistic:.1f}")
+            reporter.result({"statistic": self.statistic_name, "value": result.statistic,
+                             "dof": result.dof, "converged": conv, "iterations": it},
+                            result.report().splitlines()[0])
+        return result
+
+    def _result(self, free: list[Parameter], cov: np.ndarray, errors: bool, iterations: int,
+                converged: bool, t0: float, method: str) -> FitResult:
+        """Set the parameters' errors and build the :class:`FitResult` (kept in last_result)."""
+        per = self._per_spectrum(self.evaluator.noticed_counts())
         errs = np.sqrt(np.clip(np.diag(cov), 0, None)) if cov.size else np.zeros(0)
         for p in self.parameters:
             p.error = None
-        for p, e in zip(free, errs, strict=False):
+        for p, e in zip(free, errs, strict=True):
             p.error = float(e) if errors else None
-        rows = [ParamRow(p.xspec_id, p.full_name, p.value,
-                         p.error if p.is_free else None,
+        rows = [ParamRow(p.xspec_id, p.full_name, p.value, p.error if p.is_free else None,
                          "free" if p.is_free else ("= " + p.link.text if p.link else "frozen"), p.unit)
                 for p in self.parameters]
         result = FitResult(
             statistic_name=self.statistic_name, statistic=float(sum(per)),
             dof=self.n_bins - len(free),
-            per_spectrum=[(s.name, v, s.n_noticed) for s, v in zip(self.spectra, per, strict=False)],
-            parameters=rows, iterations=it, n_evaluations=self.n_evaluations,
-            elapsed=time.perf_counter() - t0, method=name, converged=conv, covariance=cov,
+            per_spectrum=[(s.name, v, s.n_noticed) for s, v in zip(self.spectra, per, strict=True)],
+            parameters=rows, iterations=iterations, n_evaluations=self.evaluator.n_evaluations,
+            elapsed=time.perf_counter() - t0, method=method, converged=converged, covariance=cov,
             free=[p.xspec_id for p in free],
         )
         self.last_result = result
         return result
 
-    def _fit_linear(self, free: list[Parameter], blocks, maxit: int, crit: float):
-        """Fisher-scoring LM on μ = X·p + μ0 with an active set for the limits."""
-        n = len(free)
-        lo, hi = self._bounds(free)
-        obs, errs = self._fit_data()
-
-        def mus_of(x: np.ndarray) -> list[np.ndarray]:
-            self.n_evaluations += 1
-            return [a @ x[cols] + off for cols, a, off in blocks]
-
-        def derivs(_x: np.ndarray, mus) -> tuple[np.ndarray, np.ndarray]:
-            return self._gradient_curvature(n, [(cols, a) for cols, a, _ in blocks], obs, mus, errs)
-
-        p0 = np.clip(np.array([q.value for q in free], float), lo, hi)
-        p, mus, it, converged = _levenberg_marquardt(
-            p0, lo, hi, mus_of, lambda mus: self._stat_total(obs, mus, errs), derivs, maxit, crit)
-        g, h = derivs(p, mus)
-        return p, it, converged, self._covariance(h, p, lo, hi, g)
-
-    def _fit_data(self) -> tuple[list[np.ndarray], list[np.ndarray | None]]:
-        """Observed counts and STAT_ERR of the noticed groups of every spectrum."""
-        n_spec = len(self.spectra)
-        return [self._observed(i) for i in range(n_spec)], [self._stat_err(i) for i in range(n_spec)]
-
-    def _stat_total(self, obs, mus, errs) -> float:
-        """The statistic summed over spectra for model counts ``mus``."""
-        return float(sum(statistic_terms(self.statistic_name, s, m, e).sum()
-                         for s, m, e in zip(obs, mus, errs, strict=True)))
-
-    def _gradient_curvature(self, n: int, jacobians, obs, mus, errs) -> tuple[np.ndarray, np.ndarray]:
-        """XSPEC-style gradient ``Jᵀ·d1`` and curvature ``2·Jᵀ diag(d2) J`` of the statistic.
-
-        ``jacobians`` holds, per spectrum, ``(cols, J)``: the derivatives of its model counts with
-        respect to the free parameters ``cols`` (``None``: all ``n``).
-        """
-        g = np.zeros(n)
-        h = np.zeros((n, n))
-        for (cols, jac), s, m, e in zip(jacobians, obs, mus, errs, strict=True):
-            if cols is not None and not cols.size:
-                continue
-            idx = np.arange(n) if cols is None else cols
-            d1, d2 = gradient_weights(self.statistic_name, s, m, e)
-            g[idx] += jac.T @ d1
-            b = jac * np.sqrt(d2)[:, None]          # BᵀB is a symmetric rank-k update (fast, stable)
-            h[np.ix_(idx, idx)] += 2.0 * (b.T @ b)
-        return g, h
-
-    @staticmethod
-    def _covariance(h: np.ndarray, p: np.ndarray, lo: np.ndarray, hi: np.ndarray,
-                    g: np.ndarray) -> np.ndarray:
-        """Covariance 2·H⁻¹ on the parameters not pinned at a limit (NaN for pinned ones)."""
-        n = p.size
-        cov = np.full((n, n), np.nan)
-        pinned = ((p <= lo) & (g > 0)) | ((p >= hi) & (g < 0))
-        ok = ~pinned & (np.diag(h) > 0)
-        if ok.any():
-            sub = h[np.ix_(ok, ok)]
-            try:
-                inv = np.linalg.inv(sub)
-            except np.linalg.LinAlgError:
-                inv = np.linalg.pinv(sub)
-            cov[np.ix_(ok, ok)] = 2.0 * inv
-        return cov
-
-    def _fit_lm(self, free: list[Parameter], maxit: int, crit: float):
-        """Bounded Levenberg–Marquardt on the full model: forward differences for parameters the
-        model is not linear in, exact template columns for the others."""
-        lo, hi = self._bounds(free)
-        n = len(free)
-        hard_hi = np.array([q.hard_max for q in free])
-        n_spec = len(self.spectra)
-        obs, errs = self._fit_data()
-
-        def mus_at(v: np.ndarray) -> list[np.ndarray]:
-            for q, val in zip(free, v, strict=False):
-                q.value = float(val)
-            self.resolve()
-            return self._all_mu()
-
-        index = {id(q): j for j, q in enumerate(free)}
-        analytic = self._analytic_parameters(free)
-
-        def jacobian(v: np.ndarray, mus) -> list[np.ndarray]:
-            jac = [np.zeros((m.size, n)) for m in mus]
-            for j, q in enumerate(free):
-                if analytic[j]:
-                    continue
-                h = 1e-4 * abs(v[j]) if v[j] != 0 else 1e-4 * max(q.delta, 1e-8)
-                if v[j] + h > hard_hi[j]:
-                    h = -h
-                vv = v.copy()
-                vv[j] += h
-                mj = mus_at(vv)
-                for k in range(n_spec):
-                    jac[k][:, j] = (mj[k] - mus[k]) / h
-            mus_at(v)                    # leaves the parameters at v
-            if analytic.any():
-                # the model is linear in these (norms, constant factors): dμ/dp = c × template
-                memo: dict = {}
-                for si, spec, src, ti, add, muls, params in self._terms():
-                    term = self._coefficient(self._split_term(add, muls, params)[1], memo)
-                    if term is None:
-                        continue
-                    c, fps = term
-                    if len(fps) == 1 and analytic[index[id(fps[0])]] and c != 0.0:
-                        t = self._template(si, spec, src, ti, add, muls, params)[spec.noticed]
-                        jac[si][:, index[id(fps[0])]] += c * t
-            return jac
-
-        def derivs(v: np.ndarray, mus) -> tuple[np.ndarray, np.ndarray]:
-            return self._gradient_curvature(n, [(None, j) for j in jacobian(v, mus)], obs, mus, errs)
-
-        x0 = np.clip(np.array([q.value for q in free], float), lo, hi)
-        x, mus, it, converged = _levenberg_marquardt(
-            x0, lo, hi, mus_at, lambda mus: self._stat_total(obs, mus, errs), derivs, maxit, crit)
-        g, hm = derivs(x, mus)           # also leaves the parameters at x
-        return x, it, converged, self._covariance(hm, x, lo, hi, g)
-
-    def _coefficient(self, coef: list[Parameter], memo: dict) -> tuple[float, list[Parameter]] | None:
-        """A term coefficient (product of ``coef``) as ``c × Π free``: ``(c, free parameters)``,
-        or None when a factor is not proportional to a free parameter or a constant."""
-        c = 1.0
-        fps: list[Parameter] = []
-        for q in coef:
-            a = self._affine(q, memo)
-            if a is None:
-                return None
-            c *= a[0]
-            if a[1] is not None:
-                fps.append(a[1])
-        return c, fps
-
-    def _analytic_parameters(self, free: list[Parameter]) -> np.ndarray:
-        """Flags of free parameters the model is linear in (derivatives from templates).
-
-        A parameter qualifies when it enters only term coefficients (norms, constant factors),
-        through proportional links, never together with another free parameter in one
-        coefficient, and no shape parameter depends on it.
-        """
-        memo: dict = {}
-        index = {id(q): j for j, q in enumerate(free)}
-        ok = np.ones(len(free), bool)
-        for _si, _spec, _src, _ti, add, muls, params in self._terms():
-            shape, coef = self._split_term(add, muls, params)
-            for q in shape:
-                a = self._affine(q, memo)
-                if a is None:
-                    return np.zeros(len(free), bool)
-                if a[1] is not None:
-                    ok[index[id(a[1])]] = False
-            term = self._coefficient(coef, memo)
-            if term is None:
-                return np.zeros(len(free), bool)
-            if len(term[1]) > 1:
-                ok[[index[id(q)] for q in term[1]]] = False
-        return ok
-
     # -- confidence profiles ---------------------------------------------------------------
-    def conf(self, *keys: str | int | Parameter, delta_stat: float = 2.706,
-             max_steps: int = 40) -> dict[str, tuple[float, float]]:
+    def conf(self, *keys: str | int | Parameter, delta_stat: float = 2.706, max_steps: int = 40,
+             reporter: Reporter | None = None) -> dict[str, tuple[float, float]]:
         """XSPEC ``error``-like intervals: for each parameter, the values where the statistic,
         refitted over the other free parameters, rises by ``delta_stat`` (2.706: 90 %).
 
         Returns ``{xspec_id: (lower, upper)}``; a side that reaches a limit returns the limit.
-        The best fit (``fit()`` first) is restored afterwards.
+        The best fit (``fit()`` first) is restored afterwards, also when ``reporter``'s cancel
+        token stops the search (:class:`~nuskybgd.events.Cancelled`).
         """
         if self.last_result is None:
             self.fit()
@@ -770,56 +345,40 @@ class FitProblem:
         best_result = self.last_result
         best = best_result.statistic
         out: dict[str, tuple[float, float]] = {}
-        for key in keys:
-            p = self.par(key)
-            if not p.is_free:
-                raise ModelError(f"{p.xspec_id} ({p.full_name}) is not free; conf needs a free parameter.")
-            v0 = p.value
-            sigma = p.error if p.error and np.isfinite(p.error) and p.error > 0 else max(abs(v0) * 0.1, 1e-6)
-            lo_lim = max(p.soft_min, p.hard_min)
-            hi_lim = min(p.soft_max, p.hard_max)
+        try:
+            for i, key in enumerate(keys):
+                p = self.par(key)
+                if not p.is_free:
+                    raise ModelError(f"{p.xspec_id} ({p.full_name}) is not free; conf needs a free parameter.")
+                v0 = p.value
+                sigma = p.error if p.error and np.isfinite(p.error) and p.error > 0 else max(abs(v0) * 0.1, 1e-6)
 
-            def excess(v: float, p: Parameter = p) -> float:
-                self.restore(base)
-                p.value = v
-                p.frozen = True
-                try:
-                    if self.free_parameters():
-                        r = self.fit(errors=False)
-                        s = r.statistic
-                    else:
-                        s = self.statistic()
-                finally:
-                    p.frozen = False
-                return s - best - delta_stat
+                def excess(v: float, p: Parameter = p) -> float:
+                    if reporter is not None:
+                        reporter.check_cancelled()
+                    return self._profile(base, p, v) - best - delta_stat
 
-            bounds = []
-            for sign, limit in ((-1, lo_lim), (+1, hi_lim)):
-                step = sigma
-                inner, outer = v0, None
-                for _ in range(max_steps):
-                    cand = v0 + sign * step
-                    if (sign < 0 and cand <= limit) or (sign > 0 and cand >= limit):
-                        cand = limit
-                    if excess(cand) > 0:
-                        outer = cand
-                        break
-                    inner = cand
-                    if cand == limit:
-                        break
-                    step *= 1.6
-                if outer is None:
-                    bounds.append(limit if inner == limit else inner)
-                else:
-                    a, b = sorted((inner, outer))
-                    bounds.append(brentq(excess, a, b, xtol=1e-4 * max(sigma, 1e-12)) if a != b else a)
-            out[p.xspec_id] = (bounds[0], bounds[1])
-        self.restore(base)
-        self.last_result = best_result
+                out[p.xspec_id] = profile_bounds(excess, v0, sigma, max(p.soft_min, p.hard_min),
+                                                 min(p.soft_max, p.hard_max), max_steps)
+                if reporter is not None:
+                    reporter.progress((i + 1) / len(keys), f"confidence bounds of {p.xspec_id}")
+        finally:
+            self.restore(base)
+            self.last_result = best_result
         return out
+
+    def _profile(self, base: list[tuple], p: Parameter, value: float) -> float:
+        """The statistic refitted over the other free parameters with ``p`` held at ``value``."""
+        self.restore(base)
+        p.value = value
+        p.frozen = True
+        try:
+            return self.fit(errors=False).statistic if self.free_parameters() else self.statistic()
+        finally:
+            p.frozen = False
 
     # -- simulation ------------------------------------------------------------------------
     def simulate(self, rng: np.random.Generator) -> list[np.ndarray]:
         """Poisson counts for the noticed groups of every spectrum, drawn from the current model."""
         self.resolve()
-        return [rng.poisson(np.maximum(mu, 0.0)).astype(float) for mu in self._all_mu()]
+        return [rng.poisson(np.maximum(mu, 0.0)).astype(float) for mu in self.evaluator.noticed_counts()]

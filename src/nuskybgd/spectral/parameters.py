@@ -113,19 +113,8 @@ class LinkExpr:
         return float(ev(self.tree))
 
 
-def parse_link(text: str) -> LinkExpr:
-    """Parse a link expression (with or without the leading ``=``).
-
-    Raises
-    ------
-    ModelError
-        When the expression cannot be parsed.
-    """
-    src = text.strip()
-    if src.startswith("="):
-        src = src[1:].strip()
-    if re.fullmatch(r"\d+", src):          # "= 5" means parameter 5
-        return LinkExpr(src, ("ref", "p" + src))
+def _tokenize(text: str, src: str) -> list[tuple[str, object]]:
+    """Numbers, references and operators of link expression ``src`` (``text`` as given)."""
     tokens: list[tuple[str, object]] = []
     pos = 0
     while pos < len(src):
@@ -143,62 +132,84 @@ def parse_link(text: str) -> LinkExpr:
             tokens.append(("op", m.group("op")))
     if not tokens:
         raise ModelError(f"empty link expression {text!r}; write e.g. '= 1.2*intbgd:16'.")
-    i = 0
+    return tokens
 
-    def peek() -> tuple[str, object] | None:
-        return tokens[i] if i < len(tokens) else None
 
-    def take() -> tuple[str, object]:
-        nonlocal i
-        i += 1
-        return tokens[i - 1]
+class _LinkParser:
+    """Recursive descent over link tokens: sums of products of powers of signed atoms."""
 
-    def expr() -> tuple:
-        node = term()
-        while peek() and peek()[0] == "op" and peek()[1] in "+-":
-            op = take()[1]
-            node = ("bin", op, node, term())
+    def __init__(self, text: str, tokens: list[tuple[str, object]]) -> None:
+        self.text = text
+        self.tokens = tokens
+        self.i = 0
+
+    def peek(self) -> tuple[str, object] | None:
+        return self.tokens[self.i] if self.i < len(self.tokens) else None
+
+    def take(self) -> tuple[str, object]:
+        self.i += 1
+        return self.tokens[self.i - 1]
+
+    def _at_op(self, ops: tuple[str, ...]) -> bool:
+        t = self.peek()
+        return t is not None and t[0] == "op" and t[1] in ops
+
+    def expr(self) -> tuple:
+        node = self.term()
+        while self._at_op(("+", "-")):
+            node = ("bin", self.take()[1], node, self.term())
         return node
 
-    def term() -> tuple:
-        node = power()
-        while peek() and peek()[0] == "op" and peek()[1] in ("*", "/"):
-            op = take()[1]
-            node = ("bin", op, node, power())
+    def term(self) -> tuple:
+        node = self.power()
+        while self._at_op(("*", "/")):
+            node = ("bin", self.take()[1], node, self.power())
         return node
 
-    def power() -> tuple:
-        node = unary()
-        if peek() and peek() == ("op", "**"):
-            take()
-            node = ("bin", "**", node, unary())
+    def power(self) -> tuple:
+        node = self.unary()
+        if self._at_op(("**",)):
+            self.take()
+            node = ("bin", "**", node, self.unary())
         return node
 
-    def unary() -> tuple:
-        t = peek()
+    def unary(self) -> tuple:
+        t = self.peek()
         if t is None:
-            raise ModelError(f"link expression {text!r} ends unexpectedly.")
+            raise ModelError(f"link expression {self.text!r} ends unexpectedly.")
+        self.take()
         if t == ("op", "-"):
-            take()
-            return ("neg", unary())
+            return ("neg", self.unary())
         if t == ("op", "+"):
-            take()
-            return unary()
+            return self.unary()
         if t == ("op", "("):
-            take()
-            node = expr()
-            if peek() != ("op", ")"):
-                raise ModelError(f"unbalanced parentheses in link expression {text!r}.")
-            take()
+            node = self.expr()
+            if self.peek() != ("op", ")"):
+                raise ModelError(f"unbalanced parentheses in link expression {self.text!r}.")
+            self.take()
             return node
-        take()
         if t[0] in ("num", "ref"):
             return (t[0], t[1])
-        raise ModelError(f"unexpected {t[1]!r} in link expression {text!r}.")
+        raise ModelError(f"unexpected {t[1]!r} in link expression {self.text!r}.")
 
-    tree = expr()
-    if i != len(tokens):
-        raise ModelError(f"unexpected {tokens[i][1]!r} in link expression {text!r}.")
+
+def parse_link(text: str) -> LinkExpr:
+    """Parse a link expression (with or without the leading ``=``).
+
+    Raises
+    ------
+    ModelError
+        When the expression cannot be parsed.
+    """
+    src = text.strip()
+    if src.startswith("="):
+        src = src[1:].strip()
+    if re.fullmatch(r"\d+", src):          # "= 5" means parameter 5
+        return LinkExpr(src, ("ref", "p" + src))
+    parser = _LinkParser(text, _tokenize(text, src))
+    tree = parser.expr()
+    if parser.i != len(parser.tokens):
+        raise ModelError(f"unexpected {parser.tokens[parser.i][1]!r} in link expression {text!r}.")
     return LinkExpr(src, tree)
 
 
