@@ -51,7 +51,10 @@ class Terminal:
         raise AssertionError(f"{text!r} did not appear; the screen was:\n{self.screen()}")
 
     def close(self) -> None:
+        socket = self.tmux("display-message", "-p", "#{socket_path}").strip()
         self.tmux("kill-server")
+        if socket:
+            Path(socket).unlink(missing_ok=True)
 
 
 @pytest.fixture
