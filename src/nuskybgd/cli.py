@@ -37,9 +37,11 @@ COMMANDS: dict[str, str] = {
     "aspecthist": "aspecthist",
     "projbgd": "projbgd",
     "validate": "validate",
+    "config": "config",
     "fit": "fit",
     "spec": "spec",
     "simplify": "simplify",
+    "combine": "combine",
     "image": "image",
     "run": "run",
 }

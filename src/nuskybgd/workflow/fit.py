@@ -99,7 +99,7 @@ def run_recipe_fit(problem, recipe, references: dict[str, int], reporter=None):
             ids = recipe.thaw(problem, references)
             rep.log(f"thawed {', '.join(ids)} (untied from the fixed line ratios)")
         rep.progress(i / len(plan), f"fitting ({stage})")
-        result = problem.fit()
+        result = problem.fit(reporter=rep)
         stages.append({"name": stage, "statistic": result.statistic, "dof": result.dof,
                        "iterations": result.iterations, "seconds": result.elapsed,
                        "converged": result.converged})
@@ -195,8 +195,7 @@ def fit_background(config: str | Path, savefile: str = "bgdparams", outdir: str 
     good = None
     if n_sim > 0:
         rep.check_cancelled()
-        good = goodness_of_fit(problem, n_sim=n_sim, seed=seed,
-                               progress=lambda i, n: rep.progress(i / n, f"simulation {i}/{n}"))
+        good = goodness_of_fit(problem, n_sim=n_sim, seed=seed, reporter=rep)
     report = make_report(problem, fitres, stages, records, refs, presets, good)
     text = export_xcm(problem, names["fit"], overwrite=overwrite)
     rep.output(names["fit"], f"wrote {names['fit']} (fitted model)")
