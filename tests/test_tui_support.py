@@ -97,6 +97,9 @@ class FakeRunner:
         self.current: str | None = None
         self.runs: list[str] = []
 
+    def instance(self, key: str) -> StepInstance:
+        return self._inst(key)
+
     def _inst(self, key: str) -> StepInstance:
         return next(i for i in self.instances if i.key == key)
 

@@ -40,22 +40,14 @@ def param_values(runner: Any, key: str) -> dict[str, Any]:
 
 def outputs_of(runner: Any, key: str) -> list[Any]:
     """Files the session recorded for a step instance (empty before it ran)."""
-    method = getattr(runner, "outputs", None)
-    if callable(method):
-        return list(method(key))
-    session = getattr(runner, "session", None)
-    if session is not None:        # the pipeline's Runner: what the session recorded
-        paths = [session.folder / rel for rel in session.file_records(key, "outputs")]
-        return [p for p in paths if p.is_file()]
-    return []
+    return [p for p in runner.outputs(key) if p.is_file()]
 
 
 def resume_stage(runner: Any, stage_ids: list[str]) -> str | None:
     """The stage to open on start: the one the session was left at, else the first not done."""
-    current = getattr(runner, "current", None)
-    current = current() if callable(current) else current
+    current = runner.current
     if current:
-        stage = str(current).split(".")[0]
+        stage = runner.instance(current).stage
         if stage in stage_ids:
             return stage
     for stage in stage_ids:

@@ -5,11 +5,11 @@ libraries)."""
 
 from __future__ import annotations
 
-from nuskybgd.pipeline import Cancelled, CancelToken, Reporter  # noqa: F401
-
-try:  # the user-facing error class (InputError, SessionLocked, ... derive from it)
-    from nuskybgd.pipeline import NuskybgdError  # type: ignore[attr-defined]
-except ImportError:  # until nuskybgd.pipeline re-exports it: the runner's own import of it
-    from nuskybgd.pipeline.runner import NuskybgdError  # noqa: F401
+from nuskybgd.pipeline import (  # noqa: F401
+    Cancelled,
+    CancelToken,
+    NuskybgdError,  # noqa: F401  (InputError, SessionLocked, ... derive from it)
+    Reporter,
+)
 
 __all__ = ["Cancelled", "CancelToken", "Reporter", "NuskybgdError"]

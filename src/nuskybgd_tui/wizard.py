@@ -165,9 +165,8 @@ class WizardApp(App[int]):
         await self._pane().show(self.runner, number, stage, instances, key)
         self.query_one(StepSidebar).select_stage(stage_id)
         self.refresh_state()
-        select = getattr(self.runner, "set_current", None)
-        if key is not None and callable(select):
-            select(key)
+        if key is not None:
+            self.runner.set_current(key)
 
     def refresh_state(self) -> None:
         """Statuses, title, command line and header after anything changed."""

@@ -130,6 +130,22 @@ class Runner:
         except NuskybgdError as exc:
             return f"(parameters need fixing: {exc})"
 
+    def outputs(self, key: str) -> list[Path]:
+        """The files the session recorded as written by ``key`` (absolute paths, existing or not)."""
+        return [self._absolute(rel) for rel in self.session.file_records(key, "outputs")]
+
+    @property
+    def current(self) -> str | None:
+        """The step instance the user last worked on (saved in the session), or None."""
+        key = self.session.observation_value("current")
+        return key if key in {i.key for i in self.instances} else None
+
+    def set_current(self, key: str) -> None:
+        """Remember ``key`` as the step the user is on (a resume opens it)."""
+        self.instance(key)
+        if self.session.observation_value("current") != key:
+            self.session.set_observation_value("current", key)
+
     def set_params(self, key: str, **values: Any) -> None:
         """Change parameters of ``key`` (validated: InputError naming the option), record them in
         the session; the step and everything after it become stale once it had run."""
