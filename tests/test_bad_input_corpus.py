@@ -47,6 +47,12 @@ NAMES = {
     "ref_no_pa": "ref_no_pa.fits", "ref_table": "ref_table.fits",
     "asp_xoff_garbage": "asp_xoff_garbage.fits", "asp_nan": "asp_nan.fits",
     "proc": "/proc/1",
+    # the workflow steps: a small bgd folder (tests/workflow_obs.py), its configuration and fit
+    **{k: f"wf/{v}" for k, v in {
+        "cfg": "bgdinfoA.json", "fitted": "fitA_fit.json", "fitxcm": "fitA_fit.xcm", "fitstart": "fitA.xcm",
+        "srcreg": "srcA.reg", "srcpha": "srcA.pha", "bgd0reg": "bgd0A.reg", "badjson": "bad.json",
+        "nokeys": "nokeys.json", "unequal": "unequal.json", "wrongins": "wrongins.json",
+        "wrongpha": "wrongins.pha", "offreg": "offA.reg", "junkreg": "junk.reg"}.items()},
 }
 
 LEAD_KEYVALUE = "needs the key=value parser to reject malformed or unknown tokens"
@@ -259,6 +265,53 @@ CASES: list[Case] = [
     C("demo-seed-text", "demo dm --seed abc", "--seed"),
     C("demo-seed-negative", "demo dm --seed -3", "--seed", "seed"),
     C("demo-unknown-option", "demo dm --fast", "--fast"),
+    # ---- config ---------------------------------------------------------------------------
+    C("config-dir-missing", "config nothere --mod A", "nothere"),
+    C("config-dir-is-file", "config {badjson} --mod A", "bad.json"),
+    C("config-mod-C", "config . --mod C", "--mod", "mod"),
+    C("config-module-without-projbgd", "config wf --mod B", "bgdapB.fits"),
+    C("config-output-exists", "config wf --mod A", "bgdinfoA.json"),
+    C("config-out-under-file", "config wf --mod A --out {afile}/x.json", "afile"),
+    # ---- fit ------------------------------------------------------------------------------
+    C("fit-missing", "fit nothere.json", "nothere.json"),
+    C("fit-bad-json", "fit {badjson} --savefile x", "bad.json"),
+    C("fit-missing-keys", "fit {nokeys} --savefile x", "nokeys.json"),
+    C("fit-unequal-lists", "fit {unequal} --savefile x", "unequal.json"),
+    C("fit-wrong-instrume", "fit {wrongins} --savefile x", "wrongins.pha", "wrongins.json"),
+    C("fit-garbage-config", "fit {garbage} --savefile x", "garbage.fits"),
+    C("fit-output-exists", "fit {cfg} savefile=fitA", "fitA.xcm"),
+    C("fit-thaw-unknown", "fit {cfg} --savefile x --thaw 33keV", "--thaw", "33keV"),
+    C("fit-nsim-negative", "fit {cfg} --savefile x --n-sim -1", "--n-sim"),
+    C("fit-statistic-bogus", "fit {cfg} --savefile x --statistic lsq", "--statistic", "lsq"),
+    C("fit-savefile-path", "fit {cfg} --savefile {afile}/x", "savefile"),
+    C("fit-outdir-missing", "fit {cfg} --savefile x --outdir nowhere/deeper", "nowhere"),
+    # ---- spec -----------------------------------------------------------------------------
+    C("spec-region-off-detectors", "spec {cfg} {fitted} {offreg} {srcpha}", "offA.reg"),
+    C("spec-region-garbage", "spec {cfg} {fitted} {junkreg} {srcpha}", "junk.reg"),
+    C("spec-region-missing", "spec {cfg} {fitted} nothere.reg {srcpha}", "nothere.reg"),
+    C("spec-pha-missing", "spec {cfg} {fitted} {srcreg} nothere.pha", "nothere.pha"),
+    C("spec-pha-wrong-instrume", "spec {cfg} {fitted} {srcreg} {wrongpha}", "wrongins.pha"),
+    C("spec-unequal-lists", "spec {cfg} {fitted} {srcreg},{bgd0reg} {srcpha}", "SRC_PHA", "SRC_REG"),
+    C("spec-fitted-is-config", "spec {cfg} {cfg} {srcreg} {srcpha}", "bgdinfoA.json"),
+    C("spec-fitted-bad-json", "spec {cfg} {badjson} {srcreg} {srcpha}", "bad.json"),
+    C("spec-fitted-garbage", "spec {cfg} {garbage} {srcreg} {srcpha}", "garbage.fits"),
+    C("spec-fitted-missing", "spec {cfg} nothere_fit.json {srcreg} {srcpha}", "nothere_fit.json"),
+    C("spec-config-bad-json", "spec {badjson} {fitted} {srcreg} {srcpha}", "bad.json"),
+    C("spec-config-other-spectra", "spec {wrongins} {fitted} {srcreg} {srcpha}", "wrongins"),
+    C("spec-output-exists", "spec {cfg} {fitted} {srcreg} {srcpha} savefile=fitA", "fitA.xcm"),
+    # ---- simplify, combine, image ----------------------------------------------------------
+    C("simplify-missing", "simplify {cfg} nothere.xcm", "nothere.xcm"),
+    C("simplify-not-projected", "simplify {cfg} {fitxcm} --savefile s", "fitA_fit.xcm"),
+    C("simplify-not-xcm", "simplify {cfg} {badjson}", "bad.json"),
+    C("simplify-config-bad-json", "simplify {badjson} {fitxcm}", "bad.json"),
+    C("combine-one-input", "combine {fitxcm}", "INPUTS", "combine"),
+    C("combine-not-frozen", "combine {fitxcm} {fitstart}", "fitA_fit.xcm"),
+    C("combine-missing", "combine {fitxcm} nothere.xcm", "nothere.xcm"),
+    C("image-band-reversed", "image {cfg} {fitted} 20 3", "EMIN", "EMAX"),
+    C("image-emax-text", "image {cfg} {fitted} 3 abc", "EMAX", "emax"),
+    C("image-fitted-bad", "image {cfg} {badjson} 3 20", "bad.json"),
+    C("image-config-unequal", "image {unequal} {fitted} 3 20", "unequal.json"),
+    C("image-outdir-missing", "image {cfg} {fitted} 3 20 --outdir nowhere/x", "nowhere"),
     # ---- dispatcher ---------------------------------------------------------------------
     C("unknown-command", "mkimage {evt}", "mkimage"),
     C("keyvalue-empty-value", "mkimgs {evt} elow= --outdir out", "--elow", "elow"),
@@ -328,7 +381,40 @@ def corpus_inputs(demo_observation: Path, tmp_path_factory) -> Path:
         r = _cli(*args, cwd=d)
         assert r.returncode == 0, (args, r.stderr)
     _bad_files(d)
+    _workflow_files(d)
     return d
+
+
+def _workflow_files(d: Path) -> None:
+    """A one-module bgd folder with its configuration and fit, and bad configurations."""
+    import json
+
+    from workflow_obs import make_bgd_folder
+
+    bgd = make_bgd_folder(d / "wfroot", modules=("A",), exposure=2e4, seed=1)
+    shutil.move(bgd, d / "wf")
+    shutil.rmtree(d / "wfroot")
+    d = d / "wf"
+    shutil.copy(d / "bgd3A.reg", d / "srcA.reg")
+    shutil.copy(d / "nu90000001A01_bgd3A_sr.pha", d / "srcA.pha")
+    for args in (["config", ".", "--mod", "A"], ["fit", "bgdinfoA.json", "savefile=fitA"]):
+        r = _cli(*args, cwd=d)
+        assert r.returncode == 0, (args, r.stderr)
+    (d / "bad.json").write_text('{"bgfiles": ["a.pha"],}\n')
+    (d / "nokeys.json").write_text(json.dumps({"bgfiles": ["nu90000001A01_bgd0A_sr.pha"],
+                                               "regfiles": ["bgd0A.reg"]}))
+    images = {"refimgf": "bgdapA.fits", "bgdapfiles": {"A": "bgdapA.fits"},
+              "bgddetfiles": {"A": [f"det{k}Aim.fits" for k in range(4)]}}
+    (d / "unequal.json").write_text(json.dumps({
+        "bgfiles": ["nu90000001A01_bgd0A_sr.pha", "nu90000001A01_bgd1A_sr.pha"], "regfiles": ["bgd0A.reg"],
+        **images}))
+    with fits.open(d / "nu90000001A01_bgd0A_sr.pha") as h:
+        h[1].header["INSTRUME"] = "FPMC"
+        h.writeto(d / "wrongins.pha")
+    (d / "wrongins.json").write_text(json.dumps({"bgfiles": ["wrongins.pha"], "regfiles": ["bgd0A.reg"],
+                                                 **images}))
+    (d / "offA.reg").write_text("# Region file format: DS9\nimage\nbox(500.5,500.5,10,10,0)\n")
+    (d / "junk.reg").write_text("not a region\n")
 
 
 def _try_mount(where: Path, options: str) -> str | None:
@@ -401,4 +487,4 @@ def test_corpus_is_large_and_covers_every_command() -> None:
     assert len({c.id for c in CASES}) == len(CASES)
     commands = {c.argv[0] for c in CASES if c.argv}
     assert {"info", "validate", "mkimgs", "mkinstrmap", "aspecthist", "projbgd", "calib", "simulate",
-            "demo"} <= commands
+            "demo", "config", "fit", "spec", "simplify", "combine", "image"} <= commands

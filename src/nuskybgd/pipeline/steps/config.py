@@ -36,8 +36,12 @@ class ConfigStep(Step):
     )
 
     def check(self) -> None:
+        from nuskybgd.errors import InputError
         from nuskybgd.workflow.config import config_name
 
+        if self.bgd_dir.exists() and not self.bgd_dir.is_dir():
+            raise InputError(f"BGD_DIR {self.bgd_dir} is a file, not a folder; give the folder with the "
+                             "projbgd images, regions and spectra (event_cl/bgd).", self.bgd_dir)
         if self.out is None:
             self.out = self.bgd_dir / config_name(self.mod)
         elif not self.out.is_absolute() and self.out.parent == Path("."):
