@@ -15,7 +15,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from nuskybgd.pipeline.runner import Runner
 
-__all__ = ["ImageView", "ProductView", "image", "stage_products", "detector_outlines"]
+__all__ = ["FitView", "ImageView", "ProductView", "SpecView", "detector_outlines", "fit_view", "image",
+           "spec_view", "stage_products"]
 
 
 @dataclass
@@ -113,3 +114,72 @@ def stage_products(runner: Runner, stage_id: str) -> list[ProductView]:
             if path.is_file():
                 out.append(ProductView(inst.key, path, _kind(path)))
     return out
+
+
+# -- fit and spec ---------------------------------------------------------------------------
+
+
+@dataclass
+class FitView:
+    """What the wizard draws for a fit (plain data from :mod:`nuskybgd.workflow.plotdata`).
+
+    Attributes
+    ----------
+    spectra : list of SpectrumCurves
+        Per spectrum: energies (keV), data rate ± error, total and per-component model rates
+        (counts s⁻¹ keV⁻¹) and residuals (σ).
+    statistics : dict
+        Statistic, value, dof, p-value and per-region contributions.
+    parameters : list of dict
+        Every parameter by name with its XSPEC index, value, error and free/frozen/linked.
+    recipe : list of dict
+        The recipe's actions: name, on/off, description, XSPEC commands.
+    state : Path
+        The ``NAME_fit.json`` read.
+    """
+
+    spectra: list
+    statistics: dict
+    parameters: list[dict]
+    recipe: list[dict]
+    state: Path
+
+
+@dataclass
+class SpecView:
+    """The source against its projected background, per source region (ProjectionCurves)."""
+
+    sources: list
+    xcm: Path
+
+
+def _product(runner: Runner, key: str, suffix: str) -> Path:
+    from nuskybgd.errors import InputError
+
+    step = runner.build(key)
+    for p in step.outputs():
+        if str(p).endswith(suffix) and Path(p).is_file():
+            return Path(p)
+    raise InputError(f"step '{key}' has not written its {suffix} yet; run it first.")
+
+
+def fit_view(runner: Runner | None = None, key: str | None = None, state: str | Path | None = None,
+             min_counts: float = 20.0) -> FitView:
+    """The fit of step ``key`` (``fit.A``) of ``runner``, or of the file ``state`` (NAME_fit.json)."""
+    from nuskybgd.workflow import plotdata
+
+    path = Path(state) if state is not None else _product(runner, key, "_fit.json")
+    return FitView(plotdata.fit_curves(path, min_counts), plotdata.statistics_table(path),
+                   plotdata.parameter_table(path), plotdata.recipe_table(path), path)
+
+
+def spec_view(runner: Runner | None = None, key: str | None = None, config: str | Path | None = None,
+              projected: str | Path | None = None, min_counts: float = 20.0) -> SpecView:
+    """The projection of step ``key`` (``spec.A``) of ``runner``, or of the files ``config``
+    (bgdinfo.json) and ``projected`` (bgd_<src>.xcm)."""
+    from nuskybgd.workflow import plotdata
+
+    if projected is None:
+        projected = _product(runner, key, ".xcm")
+        config = runner.build(key).config
+    return SpecView(plotdata.projection_curves(config, projected, min_counts), Path(projected))
