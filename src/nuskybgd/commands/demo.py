@@ -58,4 +58,9 @@ def run(args: argparse.Namespace) -> int:
         for inst in runner.instances:
             print(f"  {runner.command_line(inst.key)}")
         print(f"resume or repeat: nuskybgd run {session.path}")
+        from nuskybgd.commands._final_report import final_report
+
+        report = final_report(runner)
+        if report:
+            print(report)
     return 0 if all(s == "done" for s in statuses.values()) else 1
