@@ -1,6 +1,12 @@
 """The walkthrough's background steps through the Python API (config → fit → spec → simplify → image).
 
     python examples/walkthrough.py BGD_DIR SRC_REG SRC_PHA [MODULE]
+    python examples/walkthrough.py --demo [DIR] [EXPOSURE_S]
+
+With ``--demo`` it first makes the demo observation in DIR (default walkthrough-demo; the same
+simulation as ``nuskybgd demo``), runs the image, region and spectrum steps through the
+session runner, and then the background steps below on FPMA with the source region the demo
+draws on the simulated source.
 
 BGD_DIR is an observation's ``event_cl/bgd`` folder holding what the earlier steps made:
 ``bgdap{m}.fits`` and ``det{d}{m}im.fits`` (projbgd), the background regions ``bgd{d}{m}.reg``
@@ -50,7 +56,28 @@ def main(bgd_dir: str, src_reg: str, src_pha: str, module: str = "A") -> None:
     write_model_images(config, fit.state_json, 3.0, 20.0, overwrite=True, reporter=rep)
 
 
+def demo(folder: str = "walkthrough-demo", exposure: float = 1e5) -> None:
+    """The walkthrough on the demo observation: simulate, the earlier steps, then :func:`main`."""
+    from nuskybgd.commands.demo import DEMO_SEQID, write_source_regions
+    from nuskybgd.pipeline import Runner, Session
+    from nuskybgd.pipeline.steps.simulate import SimulateStep
+    from nuskybgd.products.spectra import spectrum_name
+
+    ev = Path(folder) / DEMO_SEQID / "event_cl"
+    if not (ev / f"nu{DEMO_SEQID}A01_cl.evt").is_file():
+        SimulateStep(folder, seqid=DEMO_SEQID, exposure=exposure, seed=1, source="point",
+                     calibration="nominal").run()
+    write_source_regions(ev)                           # bgd/src{m}.reg on the simulated source
+    with Session.open(ev, observation={"seqid": DEMO_SEQID, "modules": ["A", "B"]}) as session:
+        Runner(session).run_all(Reporter(lambda e: None), until="spectra")
+    bgd = ev / "bgd"
+    main(str(bgd), str(bgd / "srcA.reg"), str(bgd / spectrum_name(DEMO_SEQID, "A", "srcA")), "A")
+
+
 if __name__ == "__main__":
-    if len(sys.argv) < 4:
+    if len(sys.argv) >= 2 and sys.argv[1] == "--demo":
+        demo(*sys.argv[2:3], *[float(x) for x in sys.argv[3:4]])
+    elif len(sys.argv) >= 4:
+        main(*sys.argv[1:5])
+    else:
         sys.exit(__doc__)
-    main(*sys.argv[1:5])
