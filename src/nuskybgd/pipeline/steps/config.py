@@ -8,7 +8,16 @@ from nuskybgd.pipeline.params import Param
 from nuskybgd.pipeline.plan import StepInstance
 from nuskybgd.pipeline.step import OVERWRITE, Reporter, Step, StepResult, reporter_or_default
 
-__all__ = ["ConfigStep", "config_steps"]
+__all__ = ["ConfigStep", "config_steps", "spectra_in_plan"]
+
+
+def spectra_in_plan() -> bool:
+    """Whether the regions and spectra steps exist: the workflow steps join the plan after them
+    (without background spectra there is nothing to configure or fit)."""
+    import importlib.util
+
+    return all(importlib.util.find_spec(f"nuskybgd.pipeline.steps.{name}") is not None
+               for name in ("regions", "spectrum"))
 
 
 class ConfigStep(Step):
@@ -75,6 +84,8 @@ class ConfigStep(Step):
 
 def config_steps(seqid: str, m: str) -> list[StepInstance]:
     """The plan's ``config.{m}``: ``bgd/bgdinfo{m}.json`` for one module."""
+    if not spectra_in_plan():
+        return []
     return [StepInstance(f"config.{m}", "config", m, "nuskybgd.pipeline.steps.config:ConfigStep",
                          {"bgd_dir": "bgd", "mod": m, "out": f"bgd/bgdinfo{m}.json"},
                          f"Fit configuration — FPM{m}")]

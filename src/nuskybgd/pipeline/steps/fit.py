@@ -116,6 +116,10 @@ _STEP = "nuskybgd.pipeline.steps.fit:FitStep"
 
 def fit_steps(seqid: str, m: str) -> list[StepInstance]:
     """The plan's ``fit.{m}``: one module's fit, ``bgd/bgdparams{m}*`` (the walkthrough's default)."""
+    from nuskybgd.pipeline.steps.config import spectra_in_plan
+
+    if not spectra_in_plan():
+        return []
     return [StepInstance(f"fit.{m}", "fit", m, _STEP,
                          {"config": f"bgd/bgdinfo{m}.json", "savefile": f"bgdparams{m}", "n_sim": 50, "seed": 1},
                          f"Background fit — FPM{m}")]

@@ -46,6 +46,10 @@ class SimplifyStep(Step):
 
 def simplify_steps(seqid: str, m: str) -> list[StepInstance]:
     """The plan's ``simplify.{m}``: ``bgd/bgd_only_src{m}.xcm``."""
+    from nuskybgd.pipeline.steps.config import spectra_in_plan
+
+    if not spectra_in_plan():
+        return []
     return [StepInstance(f"simplify.{m}", "simplify", m, "nuskybgd.pipeline.steps.simplify:SimplifyStep",
                          {"config": f"bgd/bgdinfo{m}.json", "projected": f"bgd/bgd_src{m}.xcm"},
                          f"Simplified background — FPM{m}")]

@@ -74,6 +74,10 @@ class SpecStep(Step):
 
 def spec_steps(seqid: str, m: str) -> list[StepInstance]:
     """The plan's ``spec.{m}``: the module's fit projected into ``bgd/src{m}.reg`` and its spectrum."""
+    from nuskybgd.pipeline.steps.config import spectra_in_plan
+
+    if not spectra_in_plan():
+        return []
     from nuskybgd.products.spectra import spectrum_name
 
     return [StepInstance(f"spec.{m}", "spec", m, "nuskybgd.pipeline.steps.spec:SpecStep",

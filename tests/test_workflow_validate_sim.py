@@ -1,0 +1,80 @@
+"""Issue 11's science bar, small version: whole simulated observations through the whole plan.
+
+One module-scoped fixture runs (background only: ``--source none``) ``benchmarks/validate.py``'s seed function on a few seeds
+(shorter exposures, no goodness-of-fit simulations); the bounds are widened for the sample
+size.  Truth is the simulator's: the injected scale of each component (the fit must move the
+preset by it) and :func:`nuskybgd.simulate.expected_counts` in the source region.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+# the whole plan needs the regions and spectra steps (branch steps-regions); runs once they are merged
+pytest.importorskip("nuskybgd.pipeline.steps.regions", reason="needs the regions/spectra steps")
+
+N_SEEDS = 5
+EXPOSURE = 50e3
+
+
+def _validate_module():
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "validate.py"
+    spec = importlib.util.spec_from_file_location("nuskybgd_bench_validate", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.fixture(scope="module")
+def seeds():
+    v = _validate_module()
+    if not hasattr(v, "one_seed"):
+        pytest.fail("benchmarks/validate.py lost one_seed")
+    results = [v.one_seed(s, EXPOSURE, "none") for s in range(1, N_SEEDS + 1)]
+    return v, results
+
+
+def test_fitted_norms_are_unbiased(seeds):
+    v, results = seeds
+    pulls = np.array([list(r["pulls"].values()) for r in results])      # seeds × (apbgd, intn) × (A, B)
+    assert pulls.shape == (N_SEEDS, 4) and np.all(np.isfinite(pulls))
+    assert np.all(np.abs(pulls) < 4.0), pulls
+    # 20 pulls: the mean of unit normals has σ ≈ 0.22, so ±0.7 is a 3σ band; std 0.5–1.6
+    assert abs(pulls.mean()) < 0.7, pulls
+    assert 0.5 < pulls.std(ddof=1) < 1.6, pulls
+
+
+def test_projected_background_matches_the_expected_counts(seeds):
+    v, results = seeds
+    errors = np.array([list(r["errors"].values()) for r in results])
+    assert np.median(np.abs(errors)) < 0.05, errors
+    assert np.all(np.abs(errors) < 0.15), errors
+
+
+def test_background_pha_holds_the_projection(seeds):
+    _, results = seeds
+    diffs = np.array([list(r["bk_vs_projection"].values()) for r in results])
+    assert np.all(np.abs(diffs) < 1e-5), diffs
+
+
+def test_truth_scales_move_away_from_the_presets():
+    v = _validate_module()
+    scales = [v.truth_scales(s) for s in range(1, 11)]
+    for comp in ("apbgd", "intbgd", "intn"):
+        values = np.array([s[comp] for s in scales])
+        assert np.all((values >= 0.7) & (values <= 1.3)) and values.std() > 0.05
+    assert all(s["fcxb"] == 1.0 for s in scales)
+
+
+@pytest.mark.xfail(strict=True, reason="with the demo's point source the fitted aperture CXB comes out ~2σ high (and the "
+                   "3-20 keV projection 2-4 % high); not diagnosed yet, source photons (PSF wings) in the "
+                   "background regions are the suspect (benchmarks/validate.py --source point)")
+def test_point_source_leaves_the_aperture_cxb_unbiased():
+    v = _validate_module()
+    pulls = [v.one_seed(s, EXPOSURE, "point")["pulls"] for s in (1, 2, 3)]
+    apbgd = np.array([[p["apbgdA"], p["apbgdB"]] for p in pulls])
+    assert abs(apbgd.mean()) < 0.9, apbgd
