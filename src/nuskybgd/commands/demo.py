@@ -28,6 +28,29 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_overwrite(parser)
 
 
+def write_source_regions(event_dir, truth_file=None, radius_arcsec: float = 60.0) -> list:
+    """``bgd/src{m}.reg`` (fk5 circle of ``radius_arcsec``) at the simulated source of each module
+    in ``truth_file`` (default ``<event_dir>/../truth.json``), where absent (a user's own region is
+    never replaced).  Returns the files written."""
+    import json
+    from pathlib import Path
+
+    from nuskybgd.products.regions import write_circle_region
+
+    truth_file = Path(truth_file) if truth_file is not None else Path(event_dir).parent / "truth.json"
+    truth = json.loads(truth_file.read_text(encoding="utf-8"))
+    written = []
+    for m, mt in truth.get("modules", {}).items():
+        src = mt.get("source", {})
+        path = Path(event_dir) / "bgd" / f"src{m}.reg"
+        if path.exists() or "ra" not in src:
+            continue
+        path.parent.mkdir(exist_ok=True)
+        written.append(write_circle_region(path, src["ra"], src["dec"], radius_arcsec))
+        print(f"source region {path} ({radius_arcsec:g}\" circle on the simulated source; draw your own in real use)")
+    return written
+
+
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -49,6 +72,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"  truth (injected parameters): {res.values['truth']}")
     if args.no_pipeline:
         return 0
+    write_source_regions(ev)
     with Session.open(ev, observation={"seqid": DEMO_SEQID, "modules": ["A", "B"],
                                        "target": "nuskybgd demo (simulated)"}) as session:
         runner = Runner(session, overwrite=args.overwrite)
