@@ -123,7 +123,20 @@ def test_missing_source_region_says_to_draw_it(small_observation, tmp_path):
         assert runner.status("regions.A") == "pending"
         with pytest.raises(InputError, match=r"draw a region on the source in ds9 .* save it as .*bgd/srcA\.reg"):
             runner.run("regions.A", _quiet())
-    assert not list((ev / "bgd").glob("bgd?A.reg"))
+        assert not list((ev / "bgd").glob("bgd?A.reg"))
+        # drawn now; a run cancelled after its first detector leaves no region and no staging folder
+        from nuskybgd.commands.demo import write_source_regions
+        from nuskybgd.pipeline import Cancelled, CancelToken, ProgressEvent
+
+        write_source_regions(ev, small_observation.parent / "truth.json")
+        token = CancelToken()
+        with pytest.raises(Cancelled):
+            runner.run("regions.A", Reporter(lambda e: isinstance(e, ProgressEvent) and token.cancel(), token))
+        assert sorted(p.name for p in (ev / "bgd").iterdir() if not p.name.endswith(".fits")) == ["srcA.reg",
+                                                                                                 "srcB.reg"]
+        assert runner.status("regions.A") == "ready"
+        runner.run("regions.A", _quiet())
+        assert runner.status("regions.A") == "done" and runner.status("spectra.A") == "ready"
 
 
 def test_regions_command_equals_the_library(region_observation, tmp_path, capsys):

@@ -125,8 +125,10 @@ def _sky_wcs(reference: str | Path | None, region: Path):
     from nuskybgd.io.ogip import open_fits
 
     if reference is None:
+        same_module = region.stem[-1:].upper()  # bgd0A.reg, srcB.reg: that module's image first
         found = sorted(region.parent.glob("nu*_cl_3to20keV.fits")) or sorted(
             region.parent.parent.glob("nu*_cl_3to20keV.fits"))
+        found.sort(key=lambda p: not p.name.split("01_cl_")[0].endswith(same_module))
         if not found:
             raise InputError(f"region file {region} is in sky coordinates and no 3-20 keV image is beside it; "
                              "give the sky image to convert it with.", region)
