@@ -26,6 +26,7 @@ from nuskybgd.pipeline.plan import StepInstance, observation_plan, step_class
 from nuskybgd.pipeline.session import Session, file_record, now_utc
 from nuskybgd.pipeline.stages import STAGES
 from nuskybgd.pipeline.step import Step, StepResult
+from nuskybgd.testhooks import checkpoint
 
 __all__ = ["Runner", "STATUSES"]
 
@@ -287,6 +288,7 @@ class Runner:
         self._running.add(key)
         try:
             result = step.run(rep)
+            checkpoint("runner.step_done")  # tests: a kill after the work, before the record
         except Cancelled:
             self._remove_new(outputs, started_ns)
             self.session.update(key, status="cancelled", error="cancelled by the user")
