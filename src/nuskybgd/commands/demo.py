@@ -34,11 +34,10 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from nuskybgd.commands._headless import run_headless
+    from nuskybgd.io.staging import recover_staging
     from nuskybgd.pipeline import Runner, Session
     from nuskybgd.pipeline.steps.simulate import SimulateStep
     from nuskybgd.simulate.core import output_paths
-
-    from nuskybgd.io.staging import recover_staging
 
     recover_staging(Path(args.dir) / DEMO_SEQID / "event_cl")  # finish or discard a killed run's set
     sim_outputs = output_paths(Path(args.dir), DEMO_SEQID, ("A", "B"))
