@@ -52,13 +52,6 @@ NAMES = {
     "dets": ",".join(f"bgd/det{d}Aim.fits" for d in range(4)),
 }
 
-LEAD_KEYVALUE = "needs the key=value parser to reject malformed or unknown tokens"
-LEAD_TYPED = "needs the step to read header values with nuskybgd.io.headers (header_float/header_int)"
-LEAD_NUMBERS = "needs argument parsing to reject non-finite or out-of-range numbers"
-LEAD_TRUNC = "needs io.ogip.open_fits to call io.fitscheck.fits_truncated before 'not OGIP'"
-LEAD_SIMDIR = "needs simulate to check its output folder (io.atomic.check_folder) before writing"
-LEAD_DEMODIR = "needs demo to check its folder (io.atomic.check_folder) before simulating"
-LEAD_SET = "needs the step to write its outputs through io.staging.atomic_set"
 
 
 @dataclass(frozen=True)
@@ -98,7 +91,7 @@ CASES: list[Case] = [
     C("validate-garbage", "validate {garbage}", "garbage.fits"),
     C("validate-empty", "validate {empty}", "empty.fits"),
     C("validate-truncated-pha", "validate {trunc_pha}", "trunc.pha"),
-    C("validate-truncated-pha-says-truncated", "validate {trunc_pha}", "truncated", xfail=LEAD_TRUNC),
+    C("validate-truncated-pha-says-truncated", "validate {trunc_pha}", "truncated"),
     C("validate-folder", "validate {adir}", "adir.fits"),
     C("validate-event-file", "validate {evt}", EVT),
     C("validate-truncated-gz", "validate {trunc_gz}", "trunc_cl.evt.gz"),
@@ -241,8 +234,7 @@ CASES: list[Case] = [
     C("spectrum-optimal-maybe", "spectrum {evt} --src {src} optimal=maybe", "optimal"),
     # ---- calib --------------------------------------------------------------------------
     C("calib-unknown-subcommand", "calib refresh", "refresh"),
-    C("calib-status-mod-C", "calib status --mod C", "--mod", "mod",
-      xfail="needs calib status to refuse module letters other than A and B"),
+    C("calib-status-mod-C", "calib status --mod C", "--mod", "mod"),
     C("calib-status-caldb-missing", "calib status --caldb nothere", "nothere"),
     C("calib-status-caldb-file", "calib status --caldb {garbage}", "garbage.fits"),
     C("calib-status-auxil-file", "calib status --auxil {garbage}", "garbage.fits"),
@@ -273,22 +265,20 @@ CASES: list[Case] = [
     C("simulate-modules-empty", "simulate sim --modules=", "--modules", "modules"),
     C("simulate-calibration-bogus", "simulate sim --calibration best", "--calibration", "best"),
     C("simulate-convention-bogus", "simulate sim --convention odd", "--convention", "odd"),
-    C("simulate-outdir-is-file", "simulate {afile} --exposure 100", "afile", xfail=LEAD_SIMDIR),
-    C("simulate-outdir-under-file", "simulate {afile}/sim --exposure 100", "afile", xfail=LEAD_SIMDIR),
-    C("simulate-outdir-proc", "simulate {proc}/sim --exposure 100", "/proc/1", xfail=LEAD_SIMDIR),
-    C("simulate-outdir-readonly", "simulate {ro}/sim --exposure 100", "read-only", xfail=LEAD_SIMDIR),
-    C("simulate-outdir-full", "simulate {full}/sim --exposure 2000", "no space", xfail=LEAD_SET),
-    C("simulate-caldb-tree-proc", "simulate sim --exposure 100 --caldb-tree {proc}/caldb", "/proc/1",
-      xfail=LEAD_SET),
-    C("simulate-caldb-tree-file", "simulate sim --exposure 100 --caldb-tree {afile}", "afile",
-      xfail=LEAD_SET),
+    C("simulate-outdir-is-file", "simulate {afile} --exposure 100", "afile"),
+    C("simulate-outdir-under-file", "simulate {afile}/sim --exposure 100", "afile"),
+    C("simulate-outdir-proc", "simulate {proc}/sim --exposure 100", "/proc/1"),
+    C("simulate-outdir-readonly", "simulate {ro}/sim --exposure 100", "read-only"),
+    C("simulate-outdir-full", "simulate {full}/sim --exposure 2000", "no space"),
+    C("simulate-caldb-tree-proc", "simulate sim --exposure 100 --caldb-tree {proc}/caldb", "/proc/1"),
+    C("simulate-caldb-tree-file", "simulate sim --exposure 100 --caldb-tree {afile}", "afile"),
     C("simulate-caldb-without-caldb", "simulate sim --exposure 100 --calibration caldb", "CALDB", "caldb"),
     C("simulate-no-outdir", "simulate", "outdir"),
     # ---- demo ---------------------------------------------------------------------------
-    C("demo-dir-is-file", "demo {afile}", "afile", xfail=LEAD_DEMODIR),
-    C("demo-dir-under-file", "demo {afile}/demo", "afile", xfail=LEAD_DEMODIR),
-    C("demo-dir-proc", "demo {proc}/demo", "/proc/1", xfail=LEAD_DEMODIR),
-    C("demo-dir-readonly", "demo {ro}/demo", "read-only", xfail=LEAD_DEMODIR),
+    C("demo-dir-is-file", "demo {afile}", "afile"),
+    C("demo-dir-under-file", "demo {afile}/demo", "afile"),
+    C("demo-dir-proc", "demo {proc}/demo", "/proc/1"),
+    C("demo-dir-readonly", "demo {ro}/demo", "read-only"),
     C("demo-seed-text", "demo dm --seed abc", "--seed"),
     C("demo-seed-negative", "demo dm --seed -3", "--seed", "seed"),
     C("demo-unknown-option", "demo dm --fast", "--fast"),

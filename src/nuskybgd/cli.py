@@ -44,6 +44,7 @@ COMMANDS: dict[str, str] = {
     "simplify": "simplify",
     "image": "image",
     "run": "run",
+    "tui": "tui",
 }
 
 _KEYVALUE = re.compile(r"^([A-Za-z_][A-Za-z0-9_\-]*)=(.*)$")

@@ -23,6 +23,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("dir", nargs="?", default="nuskybgd-demo",
                         help="folder for the demo observation (default %(default)s)")
     parser.add_argument("--seed", type=int, default=1, help="random seed (default %(default)s)")
+    parser.add_argument("--exposure", type=float, default=DEMO_EXPOSURE,
+                        help="livetime in s (default %(default)g; shorter is quicker, noisier)")
     parser.add_argument("--no-pipeline", action="store_true",
                         help="only simulate; do not run the pipeline steps")
     add_overwrite(parser)
@@ -55,16 +57,18 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from nuskybgd.commands._headless import run_headless
+    from nuskybgd.io.staging import recover_staging
     from nuskybgd.pipeline import Runner, Session
     from nuskybgd.pipeline.steps.simulate import SimulateStep
     from nuskybgd.simulate.core import output_paths
 
+    recover_staging(Path(args.dir) / DEMO_SEQID / "event_cl")  # finish or discard a killed run's set
     sim_outputs = output_paths(Path(args.dir), DEMO_SEQID, ("A", "B"))
     if all(p.exists() for p in sim_outputs) and not args.overwrite:
         ev = sim_outputs[0].parent
         print(f"demo observation already in {ev} (delete the folder or pass --overwrite to remake it)")
     else:
-        step = SimulateStep(args.dir, seqid=DEMO_SEQID, exposure=DEMO_EXPOSURE, seed=args.seed,
+        step = SimulateStep(args.dir, seqid=DEMO_SEQID, exposure=args.exposure, seed=args.seed,
                             source="point", calibration="nominal", overwrite=args.overwrite)
         res = step.run()
         ev = Path(res.values["event_dir"])

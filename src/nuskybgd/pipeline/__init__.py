@@ -2,6 +2,7 @@
 the runner, and read-only views of the products.  The CLI, the batch runner and the wizard use
 only this package (the wizard imports nothing below it)."""
 
+from nuskybgd.errors import InputError, NuskybgdError, OutputExistsError
 from nuskybgd.events import (
     Cancelled,
     CancelToken,
@@ -25,4 +26,5 @@ __all__ = [
     "Cancelled", "CancelToken", "LogEvent", "OutputEvent", "ProgressEvent", "Reporter", "ResultEvent",
     "Silent", "StepEvent", "views", "REQUIRED", "Param", "StepInstance", "STATUSES", "Runner",
     "SESSION_NAME", "Session", "SessionLocked", "STAGES", "Stage", "Step", "StepResult",
+    "InputError", "NuskybgdError", "OutputExistsError",
 ]

@@ -26,6 +26,7 @@ from nuskybgd.pipeline.plan import StepInstance, observation_plan, step_class
 from nuskybgd.pipeline.session import Session, file_record, now_utc
 from nuskybgd.pipeline.stages import STAGES
 from nuskybgd.pipeline.step import Step, StepResult
+from nuskybgd.testhooks import checkpoint
 
 __all__ = ["Runner", "STATUSES"]
 
@@ -129,6 +130,22 @@ class Runner:
             return self.build(key, display=True).command_line()
         except NuskybgdError as exc:
             return f"(parameters need fixing: {exc})"
+
+    def outputs(self, key: str) -> list[Path]:
+        """The files the session recorded as written by ``key`` (absolute paths, existing or not)."""
+        return [self._absolute(rel) for rel in self.session.file_records(key, "outputs")]
+
+    @property
+    def current(self) -> str | None:
+        """The step instance the user last worked on (saved in the session), or None."""
+        key = self.session.observation_value("current")
+        return key if key in {i.key for i in self.instances} else None
+
+    def set_current(self, key: str) -> None:
+        """Remember ``key`` as the step the user is on (a resume opens it)."""
+        self.instance(key)
+        if self.session.observation_value("current") != key:
+            self.session.set_observation_value("current", key)
 
     def set_params(self, key: str, **values: Any) -> None:
         """Change parameters of ``key`` (validated: InputError naming the option), record them in
@@ -274,6 +291,7 @@ class Runner:
         self._running.add(key)
         try:
             result = step.run(rep)
+            checkpoint("runner.step_done")  # tests: a kill after the work, before the record
         except Cancelled:
             self._remove_new(outputs, started_ns)
             self.session.update(key, status="cancelled", error="cancelled by the user")

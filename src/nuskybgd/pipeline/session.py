@@ -207,6 +207,16 @@ class Session:
         """The observation: seqid, modules, target, … (plain values)."""
         return self._doc["observation"].unwrap()
 
+    def observation_value(self, name: str) -> Any:
+        """One value of the ``[observation]`` table (None when absent)."""
+        value = self._doc["observation"].get(name)
+        return value.unwrap() if hasattr(value, "unwrap") else value
+
+    def set_observation_value(self, name: str, value: Any) -> None:
+        """Set one value of the ``[observation]`` table and save."""
+        self._doc["observation"][name] = _plain(value)
+        self.save()
+
     @property
     def saved_at(self) -> str | None:
         """UTC time of the last save."""

@@ -1,0 +1,408 @@
+"""The wizard app: header, steps sidebar, step pane and footer over a pipeline Runner.
+
+The app only shows what the pipeline declares and reports: the session's steps and statuses
+(``Runner``), each step's declared parameters, its events while it runs (in a background thread
+that only posts messages), and the products it recorded.  It never computes anything itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from textual import on
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.css.query import NoMatches
+from textual.widgets import Footer, Static, TabbedContent
+
+from nuskybgd_tui.backend import StepThread, instances_of, resume_stage, saved_time
+from nuskybgd_tui.help_text import help_for
+from nuskybgd_tui.messages import StepCancelled, StepEventPosted, StepFailed, StepFinished
+from nuskybgd_tui.palette import WizardCommands
+from nuskybgd_tui.screens import HelpScreen
+from nuskybgd_tui.step_pane import StepPane
+from nuskybgd_tui.widgets.param_form import ParamForm, format_param_value
+from nuskybgd_tui.widgets.sidebar import StepSidebar
+
+__all__ = ["WizardApp", "QUIT_GRACE"]
+
+#: how long quitting waits for a cancelled step before leaving it to die with the process, s
+QUIT_GRACE = 1.5
+
+
+class WizardApp(App[int]):
+    """The wizard over one session.
+
+    Parameters
+    ----------
+    runner : Runner, optional
+        The pipeline's runner of the open session; None shows ``message`` only.
+    stages : sequence of Stage
+        The walkthrough's stages in order (``nuskybgd.pipeline.STAGES``).
+    message : str, optional
+        A one-sentence problem to show instead of the steps (locked or unreadable session).
+    reporter_factory : callable, optional
+        Builds the Reporter a step reports to (``sink=`` keyword); the pipeline's by default.
+    """
+
+    TITLE = "nuskybgd"
+    CSS_PATH = "wizard.tcss"
+    COMMANDS = App.COMMANDS | {WizardCommands}
+    BINDINGS = [
+        Binding("r", "run_step", "run"),
+        Binding("R", "run_stage", "run all modules", show=False),
+        Binding("c", "cancel_step", "cancel"),
+        Binding("m", "next_module", "module"),
+        Binding("e", "edit_params", "edit", show=False),
+        Binding("o", "show_products", "products"),
+        Binding("y", "copy_command", "copy cmd"),
+        Binding("question_mark,f1", "step_help", "help"),
+        Binding("q", "quit", "quit"),
+        Binding("ctrl+q", "quit", "quit", show=False, priority=True),
+        *[Binding(str(n), f"open_number({n})", f"step {n}", show=False) for n in range(1, 10)],
+    ]
+
+    def __init__(self, runner: Any = None, stages: Sequence[Any] = (), *,
+                 message: str | None = None,
+                 reporter_factory: Callable[..., Any] | None = None) -> None:
+        super().__init__()
+        self.runner = runner
+        self.stages = list(stages)
+        self.message = message
+        self._reporter_factory = reporter_factory
+        self._current: dict[str, int] = {}
+        self._thread: StepThread | None = None
+        self._queue: list[str] = []
+        self._opening = asyncio.Lock()       # one pane rebuild at a time
+        #: True once the session's step is on screen (tests and the benchmark wait for it)
+        self.ready = runner is None
+
+    # -- layout ------------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="header"):
+            yield Static(self.header_text(), id="header-left", markup=False)
+            yield Static(self.saved_text(), id="header-right", markup=False)
+        if self.runner is None:
+            yield Static(self.message or "No session is open.", id="message", markup=False)
+        else:
+            with Horizontal(id="body"):
+                yield StepSidebar(self.stages, self._statuses(), id="sidebar")
+                yield StepPane(id="pane")
+        yield Static("", id="command-line", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        if self.runner is not None:
+            self.call_after_refresh(self._resume)
+
+    async def _resume(self) -> None:
+        """Open the stage the session was left at (else the first not done)."""
+        stage = resume_stage(self.runner, [s.id for s in self.stages])
+        if stage is not None:
+            self.query_one(StepSidebar).select_stage(stage)
+            await self.open_stage(stage)
+        self.query_one(StepSidebar).focus()
+        self.ready = True
+
+    def header_text(self) -> str:
+        """Target, sequence, modules, calibration and when the session was saved."""
+        if self.runner is None:
+            return " nuskybgd"
+        obs = self.runner.observation
+        modules = "+".join(f"FPM{m}" for m in obs.get("modules", ()))
+        parts = [" nuskybgd", f"{obs.get('seqid', '?')} {obs.get('target', '')}".strip(),
+                 modules, f"calibration: {obs.get('calibration', '?')}"]
+        return " · ".join(p for p in parts if p)
+
+    def saved_text(self) -> str:
+        """When the session was last written ("session saved 12:04")."""
+        if self.runner is None:
+            return ""
+        saved = saved_time(self.runner.observation)
+        return f"session saved {saved}" if saved else ""
+
+    # -- state shown -------------------------------------------------------------------------
+    def _statuses(self) -> dict[str, str]:
+        statuses = {s.id: self.runner.stage_status(s.id) for s in self.stages}
+        if self._thread is not None and self._thread.alive:
+            statuses[self._thread.key.split(".")[0]] = "running"
+        return statuses
+
+    @property
+    def current_stage(self) -> Any | None:
+        """The stage shown in the pane."""
+        pane = self._pane()
+        return next((s for s in self.stages if pane is not None and s.id == pane.stage_id), None)
+
+    @property
+    def current_key(self) -> str | None:
+        """The step instance shown (``projbgd.A``)."""
+        pane = self._pane()
+        return pane.key if pane is not None else None
+
+    def _pane(self) -> StepPane | None:
+        panes = self.query(StepPane)
+        return panes.first() if panes else None
+
+    async def open_stage(self, stage_id: str) -> None:
+        """Show ``stage_id`` in the pane (its remembered module)."""
+        async with self._opening:
+            try:
+                await self._open_stage(stage_id)
+            except NoMatches:
+                # only while the app closes: the pane's widgets are already gone
+                self.log.warning(f"stage {stage_id} not shown: the pane is being removed")
+
+    async def _open_stage(self, stage_id: str) -> None:
+        stage = next(s for s in self.stages if s.id == stage_id)
+        instances = instances_of(self.runner, stage_id)
+        index = min(self._current.get(stage_id, 0), max(len(instances) - 1, 0))
+        key = instances[index].key if instances else None
+        number = self.stages.index(stage) + 1
+        await self._pane().show(self.runner, number, stage, instances, key)
+        self.query_one(StepSidebar).select_stage(stage_id)
+        self.refresh_state()
+        if key is not None:
+            self.runner.set_current(key)
+
+    def refresh_state(self) -> None:
+        """Statuses, title, command line and header after anything changed."""
+        if self.runner is None:
+            return
+        self.query_one(StepSidebar).set_statuses(self._statuses())
+        stage = self.current_stage
+        pane = self._pane()
+        if stage is not None:
+            pane.refresh_title(self.runner, self.stages.index(stage) + 1, stage,
+                               instances_of(self.runner, stage.id))
+        key = self.current_key
+        line = f"$ {self.runner.command_line(key)}" if key is not None else ""
+        self.query_one("#command-line", Static).update(line)
+        self.query_one("#header-left", Static).update(self.header_text())
+        self.query_one("#header-right", Static).update(self.saved_text())
+
+    # -- events from widgets -----------------------------------------------------------------
+    @on(StepSidebar.StageSelected)
+    async def _stage_selected(self, event: StepSidebar.StageSelected) -> None:
+        # act on what is highlighted now (events queued before the resume may be stale)
+        sidebars, pane = self.query(StepSidebar), self._pane()
+        if not sidebars or pane is None:        # the app is closing
+            return
+        stage_id = sidebars.first().current_stage
+        if self.ready and stage_id is not None and stage_id != pane.stage_id:
+            await self.open_stage(stage_id)
+
+    @on(ParamForm.Edited)
+    def _param_edited(self, event: ParamForm.Edited) -> None:
+        self.apply_params(event.key, {event.name: event.value})
+
+    def apply_params(self, key: str, values: dict[str, str]) -> bool:
+        """Give the runner new values; a refused value is shown under its field."""
+        from nuskybgd_tui.pipeline_api import NuskybgdError
+
+        form = self._pane().form
+        declared = {p.name: p for p in self.runner.declared_params(key)}
+        for name, value in values.items():
+            try:
+                convert = getattr(declared.get(name), "convert", None)
+                if callable(convert) and isinstance(value, str):
+                    value = convert(value)     # typed values in the session (4.0, not "4")
+                self.runner.set_params(key, **{name: value})
+            except NuskybgdError as exc:
+                if form is not None:
+                    form.show_error(name, str(exc))
+                self.notify(str(exc), severity="error", markup=False)
+                return False
+            if form is not None:
+                form.show_error(name, "")
+        self.refresh_state()
+        return True
+
+    def _pending_edits(self) -> dict[str, str]:
+        """Fields whose text differs from what the session holds (typed, not yet submitted)."""
+        form = self._pane().form
+        if form is None or form.key != self.current_key:
+            return {}
+        from nuskybgd_tui.backend import param_values
+
+        held = param_values(self.runner, form.key)
+        edits = {}
+        for p in self.runner.declared_params(form.key):
+            text = form.value_of(p.name)
+            if text and text != format_param_value(held.get(p.name)):
+                edits[p.name] = text
+        return edits
+
+    # -- running -----------------------------------------------------------------------------
+    @property
+    def running_key(self) -> str | None:
+        """The step instance running now, if any."""
+        return self._thread.key if self._thread is not None and self._thread.alive else None
+
+    def action_run_step(self) -> None:
+        if self.runner is not None and self.current_key is not None:
+            self.start_step(self.current_key)
+
+    def action_run_stage(self) -> None:
+        stage = self.current_stage
+        if self.runner is None or stage is None:
+            return
+        keys = [i.key for i in instances_of(self.runner, stage.id)]
+        if keys and self.start_step(keys[0]):
+            self._queue = keys[1:]
+
+    def start_step(self, key: str) -> bool:
+        """Run step instance ``key`` in the background; False when it cannot start now."""
+        if self.running_key is not None:
+            self.notify(f"{self.running_key} is running; wait for it or cancel it (c).",
+                        severity="warning", markup=False)
+            return False
+        if key == self.current_key and not self.apply_params(key, self._pending_edits()):
+            return False
+        factory = self._reporter_factory
+        if factory is None:
+            from nuskybgd_tui.pipeline_api import Reporter as factory
+        self._thread = StepThread(
+            self.runner, key, factory,
+            on_event=lambda e: self.post_message(StepEventPosted(key, e)),
+            on_done=lambda r: self.post_message(StepFinished(key, r)),
+            on_failed=lambda m: self.post_message(StepFailed(key, m)),
+            on_cancelled=lambda: self.post_message(StepCancelled(key)))
+        pane = self._pane()
+        if key == pane.key:
+            pane.show_message("")
+            pane.log_line(f"▶ {self.runner.command_line(key)}")
+            pane.set_progress(0.0)
+        self._thread.start()
+        self.refresh_state()
+        return True
+
+    def action_cancel_step(self) -> None:
+        if self._thread is not None and self._thread.alive:
+            self._queue = []
+            self._thread.cancel()
+            self.notify(f"cancelling {self._thread.key}…", markup=False)
+
+    @on(StepEventPosted)
+    def _step_event(self, message: StepEventPosted) -> None:
+        pane = self._pane()
+        if pane is None or message.key != pane.key:
+            return
+        event = message.event
+        kind = type(event).__name__
+        if kind == "ProgressEvent":
+            pane.set_progress(event.fraction)
+            if event.text:
+                pane.log_line(f"  {event.text}")
+        elif kind == "LogEvent":
+            if event.level != "debug":
+                prefix = f"{event.level}: " if event.level in ("warning", "error") else ""
+                pane.log_line(prefix + event.text)
+        elif kind == "OutputEvent":
+            pane.log_line(event.message)
+        elif kind == "ResultEvent":
+            values = ", ".join(f"{k}={v}" for k, v in event.values.items())
+            pane.log_line(event.text or values)
+
+    @on(StepFinished)
+    async def _step_finished(self, message: StepFinished) -> None:
+        await self._after_step(message.key, f"✔ {message.key} done")
+        if self._queue:
+            self.start_step(self._queue.pop(0))
+
+    @on(StepFailed)
+    async def _step_failed(self, message: StepFailed) -> None:
+        self._queue = []
+        await self._after_step(message.key, f"✘ {message.key} failed: {message.message}")
+        pane = self._pane()
+        if pane is not None and pane.key == message.key:
+            pane.show_message(message.message)
+        self.notify(message.message, title=f"{message.key} failed", severity="error",
+                    markup=False)
+
+    @on(StepCancelled)
+    async def _step_cancelled(self, message: StepCancelled) -> None:
+        await self._after_step(message.key, f"{message.key} cancelled; nothing was written")
+
+    async def _after_step(self, key: str, line: str) -> None:
+        if self._thread is not None and self._thread.key == key:
+            self._thread.join(1.0)
+        pane = self._pane()
+        if pane is not None and pane.key == key:
+            pane.log_line(line)
+            if line.startswith("✔"):
+                pane.set_progress(1.0)
+            await pane.refresh_products(self.runner)
+        self.refresh_state()
+
+    # -- other actions -----------------------------------------------------------------------
+    async def action_open_number(self, number: int) -> None:
+        if self.runner is not None and 1 <= number <= len(self.stages):
+            await self.open_stage(self.stages[number - 1].id)
+
+    async def action_next_module(self) -> None:
+        stage = self.current_stage
+        if stage is None:
+            return
+        count = len(instances_of(self.runner, stage.id))
+        if count > 1:
+            self._current[stage.id] = (self._current.get(stage.id, 0) + 1) % count
+            await self.open_stage(stage.id)
+
+    def action_edit_params(self) -> None:
+        pane = self._pane()
+        if pane is not None:
+            pane.query_one(TabbedContent).active = "tab-params"
+            form = pane.form
+            if form is not None:
+                form.focus()
+
+    def action_show_products(self) -> None:
+        pane = self._pane()
+        if pane is not None:
+            pane.query_one(TabbedContent).active = "tab-products"
+
+    def action_copy_command(self) -> None:
+        key = self.current_key
+        if self.runner is None or key is None:
+            return
+        line = self.runner.command_line(key)
+        self.copy_to_clipboard(line)
+        self.notify(f"copied: {line}", markup=False)
+
+    def action_step_help(self) -> None:
+        stage = self.current_stage
+        if stage is None:
+            return
+        step_help = ""
+        inst = next((i for i in instances_of(self.runner, stage.id)
+                     if i.key == self.current_key), None)
+        if inst is not None:
+            step_help = getattr(inst, "help", "") or ""
+        self.push_screen(HelpScreen(stage.title, help_for(stage.id, stage.help, step_help)))
+
+    async def action_quit(self) -> None:
+        """Quit; a running step is cancelled and given at most QUIT_GRACE seconds."""
+        thread = self._thread
+        if thread is None or not thread.alive:
+            self.exit(0)
+            return
+        self._queue = []
+        thread.cancel()
+        self.notify("cancelling the running step, then quitting…", markup=False)
+        loop_start = self._clock()
+
+        def check() -> None:
+            if not thread.alive or self._clock() - loop_start > QUIT_GRACE:
+                self.exit(0)
+
+        self.set_interval(0.05, check)
+
+    @staticmethod
+    def _clock() -> float:
+        import time
+
+        return time.monotonic()
