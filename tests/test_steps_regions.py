@@ -75,6 +75,10 @@ def test_plan_reaches_spectra_with_every_step_done(piped):
     ok = (x >= 0) & (y >= 0) & (x < 1000) & (y < 1000)
     expected = int(src[y[ok], x[ok]].sum())
     assert fits.getdata(bgd / f"nu{SEQ}A01_srcA_sr.pha", "SPECTRUM")["COUNTS"].sum() == expected > 500
+    # products made in the staging folder name their final inputs, never the staging folder
+    assert not [p.name for p in bgd.iterdir() if p.is_file() and b"nuskybgd-stage" in p.read_bytes()]
+    hist = "".join(fits.getheader(bgd / f"nu{SEQ}A01_bgd0A_sr_g30.pha", "SPECTRUM")["HISTORY"])
+    assert f"bgd/nu{SEQ}A01_bgd0A_sr.pha" in hist
     # the session records the regions written and the spectra made from them
     text = (ev / "nuskybgd-session.toml").read_text()
     assert 'path = "bgd/bgd3A.reg"' in text and f'path = "bgd/nu{SEQ}A01_bgd3A_sr_g30.pha"' in text
