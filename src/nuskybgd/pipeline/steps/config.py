@@ -57,9 +57,13 @@ class ConfigStep(Step):
             self.out = self.bgd_dir / self.out
 
     def inputs(self) -> list[Path]:
+        """The projbgd images, and the background regions and spectra present now (the regions
+        step skips detectors, so the set is the data's; a change makes the configuration stale)."""
         files: list[Path] = []
         for m in self.mod:
             files += [self.bgd_dir / f"bgdap{m}.fits", *(self.bgd_dir / f"det{d}{m}im.fits" for d in range(4))]
+            for reg in sorted(self.bgd_dir.glob(f"bgd[0-3]{m}.reg")):
+                files += [reg, *sorted(self.bgd_dir.glob(f"*_{reg.stem}_sr.pha"))]
         return files
 
     def outputs(self) -> list[Path]:
