@@ -6,16 +6,16 @@ the ``tmux`` binary (Debian package ``tmux``; ``.ci/run`` installs it)."""
 from __future__ import annotations
 
 import os
-import signal
 import shutil
+import signal
 import subprocess
 import sys
 import time
-import tomllib
 import uuid
 from pathlib import Path
 
 import pytest
+import tomllib
 
 HERE = Path(__file__).resolve().parent
 SRC = HERE.parent / "src"
