@@ -23,9 +23,10 @@ def main(outdir: str = "example-observation") -> None:
     if not all(p.exists() for p in sim.outputs()):
         sim.run(reporter)
     event_dir = Path(outdir) / seqid / "event_cl"
-    # the session file (event_cl/nuskybgd-session.toml) records what ran; a rerun resumes
+    # the session file (event_cl/nuskybgd-session.toml) records what ran; a rerun resumes.  The
+    # image side ends with projbgd: the regions step after it needs your bgd/src<m>.reg
     with Session.open(event_dir, observation={"seqid": seqid, "modules": ["A", "B"]}) as session:
-        statuses = Runner(session).run_all(reporter)
+        statuses = Runner(session).run_all(reporter, until="projbgd")
     print(statuses)
 
 

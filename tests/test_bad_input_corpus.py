@@ -47,15 +47,11 @@ NAMES = {
     "ref_no_pa": "ref_no_pa.fits", "ref_table": "ref_table.fits",
     "asp_xoff_garbage": "asp_xoff_garbage.fits", "asp_nan": "asp_nan.fits",
     "proc": "/proc/1",
+    "src": "bgd/srcA.reg", "badreg": "bad.reg", "offreg": "off.reg", "gapreg": "gap.reg",
+    "nogrid": "nogrid.reg", "gti_late": "gti_late.fits",
+    "dets": ",".join(f"bgd/det{d}Aim.fits" for d in range(4)),
 }
 
-LEAD_KEYVALUE = "needs the key=value parser to reject malformed or unknown tokens"
-LEAD_TYPED = "needs the step to read header values with nuskybgd.io.headers (header_float/header_int)"
-LEAD_NUMBERS = "needs argument parsing to reject non-finite or out-of-range numbers"
-LEAD_TRUNC = "needs io.ogip.open_fits to call io.fitscheck.fits_truncated before 'not OGIP'"
-LEAD_SIMDIR = "needs simulate to check its output folder (io.atomic.check_folder) before writing"
-LEAD_DEMODIR = "needs demo to check its folder (io.atomic.check_folder) before simulating"
-LEAD_SET = "needs the step to write its outputs through io.staging.atomic_set"
 
 
 @dataclass(frozen=True)
@@ -95,7 +91,7 @@ CASES: list[Case] = [
     C("validate-garbage", "validate {garbage}", "garbage.fits"),
     C("validate-empty", "validate {empty}", "empty.fits"),
     C("validate-truncated-pha", "validate {trunc_pha}", "trunc.pha"),
-    C("validate-truncated-pha-says-truncated", "validate {trunc_pha}", "truncated", xfail=LEAD_TRUNC),
+    C("validate-truncated-pha-says-truncated", "validate {trunc_pha}", "truncated"),
     C("validate-folder", "validate {adir}", "adir.fits"),
     C("validate-event-file", "validate {evt}", EVT),
     C("validate-truncated-gz", "validate {trunc_gz}", "trunc_cl.evt.gz"),
@@ -206,10 +202,39 @@ CASES: list[Case] = [
       "--refimg", "refimg"),
     C("projbgd-evtfile-garbage", "projbgd --evtfile {garbage} --out bgdapA.fits --mod A --chipmap {chip} "
       "--aspect {asp}", "garbage.fits"),
+    # ---- regions ------------------------------------------------------------------------
+    C("regions-no-src", "regions {evt}", "--src", "src"),
+    C("regions-src-missing", "regions {evt} --src bgd/nosrc.reg", "nosrc.reg"),
+    C("regions-src-malformed", "regions {evt} --src {badreg}", "bad.reg"),
+    C("regions-src-off-detectors", "regions {evt} --src {offreg}", "off.reg"),
+    C("regions-src-on-gap", "regions {evt} --src {gapreg}", "gap.reg"),
+    C("regions-src-off-grid", "regions {evt} --src {nogrid}", "nogrid.reg"),
+    C("regions-other-module", "regions {evtB} --src {src} --det-images {dets}", EVTB, "FPMB"),
+    C("regions-det-images-missing", "regions {evt} --src {src} --outdir .", "det0Aim.fits"),
+    C("regions-exclude-malformed", "regions {evt} --src {src} --exclude {badreg}", "bad.reg"),
+    C("regions-exclude-missing", "regions {evt} --src {src} --exclude nothere.reg", "nothere.reg"),
+    C("regions-output-exists", "regions {evt} --src {src} --det-images {dets} --outdir odir", "bgd0A.reg"),
+    C("regions-border-negative", "regions {evt} --src {src} --border -1", "--border"),
+    C("regions-fraction-zero", "regions {evt} --src {src} --fraction 0", "--fraction"),
+    C("regions-event-garbage", "regions {garbage} --src {src} --det-images {dets}", "garbage.fits"),
+    # ---- spectrum -----------------------------------------------------------------------
+    C("spectrum-no-region", "spectrum {evt}", "--src", "REG"),
+    C("spectrum-region-missing", "spectrum {evt} nothere.reg", "nothere.reg"),
+    C("spectrum-region-malformed", "spectrum {evt} {badreg}", "bad.reg"),
+    C("spectrum-src-malformed", "spectrum {evt} --src {badreg}", "bad.reg"),
+    C("spectrum-region-off-grid", "spectrum {evt} {nogrid}", "nogrid.reg"),
+    C("spectrum-other-module", "spectrum {evtB} --src {src}", "srcA.reg"),
+    C("spectrum-usrgti-no-overlap", "spectrum {evt} --src {src} --usrgti {gti_late}", "gti_late.fits"),
+    C("spectrum-usrgti-empty", "spectrum {evt} --src {src} --usrgti {gti_empty}", "gti_empty.fits"),
+    C("spectrum-usrgti-garbage", "spectrum {evt} --src {src} --usrgti {garbage}", "garbage.fits"),
+    C("spectrum-output-exists", "spectrum {evt} --src {src} --outdir sdir", "srcA_sr.pha"),
+    C("spectrum-same-names", "spectrum {evt} bgd/srcA.reg,sdir/srcA.reg", "srcA.reg"),
+    C("spectrum-group-min-negative", "spectrum {evt} --src {src} --group-min -1", "--group-min"),
+    C("spectrum-event-garbage", "spectrum {garbage} --src {src}", "garbage.fits"),
+    C("spectrum-optimal-maybe", "spectrum {evt} --src {src} optimal=maybe", "optimal"),
     # ---- calib --------------------------------------------------------------------------
     C("calib-unknown-subcommand", "calib refresh", "refresh"),
-    C("calib-status-mod-C", "calib status --mod C", "--mod", "mod",
-      xfail="needs calib status to refuse module letters other than A and B"),
+    C("calib-status-mod-C", "calib status --mod C", "--mod", "mod"),
     C("calib-status-caldb-missing", "calib status --caldb nothere", "nothere"),
     C("calib-status-caldb-file", "calib status --caldb {garbage}", "garbage.fits"),
     C("calib-status-auxil-file", "calib status --auxil {garbage}", "garbage.fits"),
@@ -240,22 +265,20 @@ CASES: list[Case] = [
     C("simulate-modules-empty", "simulate sim --modules=", "--modules", "modules"),
     C("simulate-calibration-bogus", "simulate sim --calibration best", "--calibration", "best"),
     C("simulate-convention-bogus", "simulate sim --convention odd", "--convention", "odd"),
-    C("simulate-outdir-is-file", "simulate {afile} --exposure 100", "afile", xfail=LEAD_SIMDIR),
-    C("simulate-outdir-under-file", "simulate {afile}/sim --exposure 100", "afile", xfail=LEAD_SIMDIR),
-    C("simulate-outdir-proc", "simulate {proc}/sim --exposure 100", "/proc/1", xfail=LEAD_SIMDIR),
-    C("simulate-outdir-readonly", "simulate {ro}/sim --exposure 100", "read-only", xfail=LEAD_SIMDIR),
-    C("simulate-outdir-full", "simulate {full}/sim --exposure 2000", "no space", xfail=LEAD_SET),
-    C("simulate-caldb-tree-proc", "simulate sim --exposure 100 --caldb-tree {proc}/caldb", "/proc/1",
-      xfail=LEAD_SET),
-    C("simulate-caldb-tree-file", "simulate sim --exposure 100 --caldb-tree {afile}", "afile",
-      xfail=LEAD_SET),
+    C("simulate-outdir-is-file", "simulate {afile} --exposure 100", "afile"),
+    C("simulate-outdir-under-file", "simulate {afile}/sim --exposure 100", "afile"),
+    C("simulate-outdir-proc", "simulate {proc}/sim --exposure 100", "/proc/1"),
+    C("simulate-outdir-readonly", "simulate {ro}/sim --exposure 100", "read-only"),
+    C("simulate-outdir-full", "simulate {full}/sim --exposure 2000", "no space"),
+    C("simulate-caldb-tree-proc", "simulate sim --exposure 100 --caldb-tree {proc}/caldb", "/proc/1"),
+    C("simulate-caldb-tree-file", "simulate sim --exposure 100 --caldb-tree {afile}", "afile"),
     C("simulate-caldb-without-caldb", "simulate sim --exposure 100 --calibration caldb", "CALDB", "caldb"),
     C("simulate-no-outdir", "simulate", "outdir"),
     # ---- demo ---------------------------------------------------------------------------
-    C("demo-dir-is-file", "demo {afile}", "afile", xfail=LEAD_DEMODIR),
-    C("demo-dir-under-file", "demo {afile}/demo", "afile", xfail=LEAD_DEMODIR),
-    C("demo-dir-proc", "demo {proc}/demo", "/proc/1", xfail=LEAD_DEMODIR),
-    C("demo-dir-readonly", "demo {ro}/demo", "read-only", xfail=LEAD_DEMODIR),
+    C("demo-dir-is-file", "demo {afile}", "afile"),
+    C("demo-dir-under-file", "demo {afile}/demo", "afile"),
+    C("demo-dir-proc", "demo {proc}/demo", "/proc/1"),
+    C("demo-dir-readonly", "demo {ro}/demo", "read-only"),
     C("demo-seed-text", "demo dm --seed abc", "--seed"),
     C("demo-seed-negative", "demo dm --seed -3", "--seed", "seed"),
     C("demo-unknown-option", "demo dm --fast", "--fast"),
@@ -323,12 +346,48 @@ def corpus_inputs(demo_observation: Path, tmp_path_factory) -> Path:
     d = tmp_path_factory.mktemp("corpus_inputs")
     for p in demo_observation.iterdir():
         shutil.copy(p, d / p.name)
+    (d / "bgd").mkdir()
     for args in (["mkimgs", EVT], ["mkinstrmap", EVT], ["mkinstrmap", EVTB],
-                 ["aspecthist", DET1, "--gtifile", GTI, "--out", "aspecthistA.fits"]):
+                 ["aspecthist", DET1, "--gtifile", GTI, "--out", "aspecthistA.fits"],
+                 ["projbgd", "--refimg", IMG, "--out", "bgd/bgdapA.fits", "--mod", "A", "--chipmap",
+                  "newinstrmapA.fits", "--aspect", "aspecthistA.fits"]):
         r = _cli(*args, cwd=d)
         assert r.returncode == 0, (args, r.stderr)
     _bad_files(d)
+    _region_files(d, demo_observation.parent / "truth.json")
     return d
+
+
+def _region_files(d: Path, truth_file: Path) -> None:
+    """srcA.reg on the simulated source; regions off the detectors, on a gap, off the sky grid and
+    malformed; a GTI after the observation; folders holding outputs that exist."""
+    import json
+
+    src = json.loads(truth_file.read_text())["modules"]["A"]["source"]
+    head = "# Region file format: DS9 version 4.1\n"
+    (d / "bgd" / "srcA.reg").write_text(f'{head}fk5\ncircle({src["ra"]},{src["dec"]},60")\n')
+    (d / "bad.reg").write_text(f"{head}fk5\ncircle(150.1,2.2,oops\n")
+    cover = sum(fits.getdata(d / "bgd" / f"det{k}Aim.fits") for k in range(4))
+    ys, xs = np.nonzero(cover > 0)
+    off = (30, 30) if cover[:60, :60].max() == 0 else (970, 970)
+    assert cover[off[1] - 20:off[1] + 20, off[0] - 20:off[0] + 20].max() == 0
+    (d / "off.reg").write_text(f"{head}image\ncircle({off[0] + 1},{off[1] + 1},10)\n")
+    cy, cx = np.average(ys, weights=cover[ys, xs]), np.average(xs, weights=cover[ys, xs])
+    gap = (cover > 0) & (cover < 0.15 * cover.max())
+    gy, gx = np.nonzero(gap)
+    k = np.argmin(np.hypot(gx - cx, gy - cy))
+    # the projected footprints tile the field (the aspect smears the inner gaps shut), so the pixel
+    # the detectors see less than 15 % of the time nearest the centre is on the field's edge
+    (d / "gap.reg").write_text(f"{head}image\ncircle({gx[k] + 1},{gy[k] + 1},0.7)\n")
+    (d / "nogrid.reg").write_text(f"{head}image\ncircle(-400,-400,20)\n")
+    with fits.open(d / GTI) as h:
+        h[1].data["START"] += 1e8
+        h[1].data["STOP"] += 1e8
+        h.writeto(d / "gti_late.fits")
+    (d / "odir").mkdir()
+    (d / "odir" / "bgd0A.reg").write_text("# a region the user keeps\n")
+    (d / "sdir").mkdir()
+    (d / "sdir" / "nu90000000002A01_srcA_sr.pha").write_bytes(b"a spectrum the user keeps\n")
 
 
 def _try_mount(where: Path, options: str) -> str | None:
@@ -401,4 +460,4 @@ def test_corpus_is_large_and_covers_every_command() -> None:
     assert len({c.id for c in CASES}) == len(CASES)
     commands = {c.argv[0] for c in CASES if c.argv}
     assert {"info", "validate", "mkimgs", "mkinstrmap", "aspecthist", "projbgd", "calib", "simulate",
-            "demo"} <= commands
+            "demo", "regions", "spectrum"} <= commands

@@ -1,4 +1,4 @@
-"""The demo command: simulate, run the image-side pipeline, resume on a rerun."""
+"""The demo command: simulate, run the pipeline through the spectra, resume on a rerun."""
 
 from __future__ import annotations
 
@@ -30,6 +30,22 @@ def test_demo_runs_pipeline_and_resumes(tmp_path, capsys):
         assert lo.shape == (1000, 1000) and lo.sum() > hi.sum() > 0
     err = capsys.readouterr().err
     assert "built-in nominal" in err  # approximate calibration is announced
+    # the plan goes on to the regions and spectra: srcA/srcB.reg on the simulated source, then
+    # the background regions the regions step wrote, each with its spectrum
+    import json
+
+    truth = json.loads((out / SEQ / "truth.json").read_text())
+    for m in "AB":
+        src = (ev / "bgd" / f"src{m}.reg").read_text()
+        assert f"{truth['modules'][m]['source']['ra']:.4f}" in src and '60.0000")' in src
+        regs = sorted(p.stem for p in (ev / "bgd").glob(f"bgd?{m}.reg"))
+        assert regs, "no background region written"
+        for stem in [f"src{m}", *regs]:
+            pha = ev / "bgd" / f"nu{SEQ}{m}01_{stem}_sr.pha"
+            assert pha.is_file() and (ev / "bgd" / f"nu{SEQ}{m}01_{stem}_sr_g30.pha").is_file()
+            assert fits.getdata(pha, "SPECTRUM")["COUNTS"].sum() > 0
+    text = (ev / "nuskybgd-session.toml").read_text()
+    assert "[steps.\"spectra.B\"]" in text or "[steps.spectra.B]" in text
 
     before = {p: p.stat().st_mtime_ns for p in ev.rglob("*.fits")}
     assert main(["demo", str(out)]) == 0

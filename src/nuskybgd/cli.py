@@ -36,6 +36,8 @@ COMMANDS: dict[str, str] = {
     "mkinstrmap": "mkinstrmap",
     "aspecthist": "aspecthist",
     "projbgd": "projbgd",
+    "regions": "regions",
+    "spectrum": "spectrum",
     "validate": "validate",
     "fit": "fit",
     "spec": "spec",

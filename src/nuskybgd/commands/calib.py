@@ -45,8 +45,9 @@ def _status(args: argparse.Namespace) -> int:
     from nuskybgd.calib.resolve import BUILTIN, resolve
 
     console = Console()
-    mods = list(dict.fromkeys(m for m in args.mod.upper().removeprefix("FPM") if m in "AB")) \
-        or ["A", "B"]
+    from nuskybgd.pipeline.params import Param
+
+    mods = list(Param("mod", "modules", help="module(s)").convert(args.mod))
     colour = {"CALDB": "green", "AUXIL": "cyan", "BUILTIN": "yellow"}
     cals = {m: resolve(m, date_obs=args.date_obs, caldb=args.caldb, auxil=args.auxil,
                        prefer=args.prefer) for m in mods}

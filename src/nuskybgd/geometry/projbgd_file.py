@@ -150,6 +150,9 @@ def make_projected_images(inputs: ProjbgdInputs, cal, out: Path, det_outputs: di
 
     products = [(out, product(res.bgdap, "bgdap"))]
     products += [(path, product(res.det[k], str(k - 1))) for k, path in det_outputs.items()]
-    for path, hdul in products:
-        write_fits_atomic(path, hdul, overwrite)
+    from nuskybgd.io.staging import atomic_set
+
+    with atomic_set([path for path, _ in products], overwrite=overwrite) as stage:  # all five or none
+        for path, hdul in products:
+            write_fits_atomic(stage[path], hdul)
     return ProjbgdProducts(res.bgdap, res.det, res.peak, res.roll_deg, res.exposure, areas=areas)

@@ -18,6 +18,7 @@ import numpy as np
 from astropy.io import fits
 
 from nuskybgd.errors import InputError, NuskybgdError
+from nuskybgd.io.fitscheck import fits_truncated
 
 #: Header keywords that describe the table layout or checksums; not kept in ``header`` dicts.
 _STRUCTURAL_PREFIXES = (
@@ -64,6 +65,8 @@ def open_fits(path: str | Path, what: str = "FITS file") -> Iterator[fits.HDULis
     except NuskybgdError:
         raise
     except _READ_ERRORS as exc:
+        if fits_truncated(p):
+            raise InputError(f"{what} {p} is truncated (incomplete download?); fetch it again.", p) from exc
         raise InputError(f"{p} is not a readable FITS {what} ({_short(exc)}); check the file.", p) from exc
     try:
         with warnings.catch_warnings():
@@ -72,7 +75,7 @@ def open_fits(path: str | Path, what: str = "FITS file") -> Iterator[fits.HDULis
     except NuskybgdError as exc:
         # astropy stops quietly at the end of a cut-off gzip stream, so a truncated .gz looks
         # like a file with missing extensions: say what really happened
-        if _gzip_truncated(p):
+        if fits_truncated(p):
             raise InputError(f"{what} {p} is truncated (incomplete download?); fetch it again.", p) from exc
         raise
     except _READ_ERRORS as exc:
@@ -102,22 +105,6 @@ def _gunzipped(path: Path, what: str) -> Path | io.BytesIO:
         raise InputError(f"{what} {path} is truncated (incomplete download?); fetch it again.", path) from None
     except (OSError, zlib.error) as exc:
         raise InputError(f"{what} {path} is not a valid gzip file ({exc}); check the file.", path) from None
-
-
-def _gzip_truncated(path: Path) -> bool:
-    """True if ``path`` is a gzip file whose stream ends early (reads it through once)."""
-    import gzip
-
-    try:
-        with open(path, "rb") as fh:
-            if fh.read(2) != b"\x1f\x8b":
-                return False
-        with gzip.open(path, "rb") as fh:
-            while fh.read(1 << 22):
-                pass
-    except (EOFError, OSError):
-        return True
-    return False
 
 
 def _short(exc: BaseException) -> str:

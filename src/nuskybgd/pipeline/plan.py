@@ -76,7 +76,10 @@ def _image_steps(seqid: str, m: str) -> list[StepInstance]:
 
 #: functions (seqid, module) -> step instances of later stages; the regions, spectra, config, fit,
 #: spec and simplify steps add theirs here when they land
-PLAN_BUILDERS: list[Callable[[str, str], list[StepInstance]]] = [_image_steps]
+from nuskybgd.pipeline.steps.regions import regions_plan  # noqa: E402  (needs StepInstance above)
+from nuskybgd.pipeline.steps.spectrum import spectra_plan  # noqa: E402
+
+PLAN_BUILDERS: list[Callable[[str, str], list[StepInstance]]] = [_image_steps, regions_plan, spectra_plan]
 
 
 def observation_plan(seqid: str, modules: tuple[str, ...] = ("A", "B")) -> list[StepInstance]:

@@ -26,6 +26,7 @@ from nuskybgd.pipeline.plan import StepInstance, observation_plan, step_class
 from nuskybgd.pipeline.session import Session, file_record, now_utc
 from nuskybgd.pipeline.stages import STAGES
 from nuskybgd.pipeline.step import Step, StepResult
+from nuskybgd.testhooks import checkpoint
 
 __all__ = ["Runner", "STATUSES"]
 
@@ -214,7 +215,8 @@ class Runner:
             return "failed"
         producers_done = all(earlier.get(k) == "done" for k in self.producers(inst.key))
         if rec.get("status") == "done":
-            if not producers_done or rec.get("params", {}) != _plain_params(inst.params):
+            ran_with = rec.get("run_params", rec.get("params", {}))  # set_params changes only "params"
+            if not producers_done or ran_with != _plain_params(inst.params):
                 return "stale"
             if self._files_changed(inst.key, "inputs") or self._files_changed(inst.key, "outputs", missing_only=True):
                 return "stale"
@@ -274,19 +276,22 @@ class Runner:
                                  "run that step first.")
         missing = step.missing_inputs()
         if missing:
-            raise InputError(f"step '{key}' needs {missing[0]}, which does not exist; check the observation folder.",
-                             missing[0])
+            hint = getattr(step, "missing_input_help", lambda p: None)(missing[0])  # a user-made input
+            raise InputError(hint or f"step '{key}' needs {missing[0]}, which does not exist; check the observation "
+                             "folder.", missing[0])
         outputs = [Path(os.path.abspath(p)) for p in step.outputs()]
         if self._check_outputs(key, outputs) and any(p.name == "overwrite" for p in type(step).params):
             step = self.build(key, overwrite=True)
         for p in outputs:
             p.parent.mkdir(parents=True, exist_ok=True)
+        previous = self.session.file_records(key, "outputs")
         started_ns = time.time_ns()
         self.session.update(key, status="running", started=now_utc(), started_ns=started_ns, error=None,
-                            params=_plain_params(inst.params))
+                            params=_plain_params(inst.params), run_params=_plain_params(inst.params))
         self._running.add(key)
         try:
             result = step.run(rep)
+            checkpoint("runner.step_done")  # tests: a kill after the work, before the record
         except Cancelled:
             self._remove_new(outputs, started_ns)
             self.session.update(key, status="cancelled", error="cancelled by the user")
@@ -302,12 +307,45 @@ class Runner:
         finally:
             self._running.discard(key)
         reported = [Path(os.path.abspath(p)) for p in result.outputs]
-        written = [p for p in dict.fromkeys([*outputs, *reported]) if p.is_file()]
+        written = [p for p in dict.fromkeys(reported or outputs) if p.is_file()]  # what this run wrote
         self.session.update(key, status="done", error=None, finished=now_utc(), inputs=self.session.records(step.inputs()),
                             outputs=self.session.records(written), calibration=result.calibration,
                             result=_plain_result(result.values) or None)
+        self._remove_left(key, previous, written, rep)
         rep.result(_plain_result(result.values), f"{inst.title}: done")
+        self._follow_written(key, outputs, written)
         return result
+
+    def _remove_left(self, key: str, previous: dict, written: list[Path], rep: Reporter) -> None:
+        """Remove the files an earlier run of ``key`` wrote and this run did not (a detector now
+        skipped), when they still hold the recorded content: the session's own, unchanged products."""
+        for rel, known in previous.items():
+            path = Path(os.path.abspath(self._absolute(rel)))
+            if path in written:
+                continue
+            now = file_record(path, self.session.folder, known)
+            if now is not None and now.sha256 == known.sha256:
+                path.unlink()
+                rep.log(f"removed {path}: an earlier run of {key} wrote it and this run did not")
+
+    def _follow_written(self, key: str, planned: list[Path], written: list[Path]) -> None:
+        """Later steps of the same module that declare ``follows = {param: step name}`` for this
+        step get, in that parameter, the files it actually wrote (regions skips detectors)."""
+        done = self.instance(key)
+        producer = step_class(done.step).name
+        made = [self._relative(p) for p in planned if p in set(written)]
+        for inst in self.instances[self.instances.index(done) + 1:]:
+            if inst.module != done.module:
+                continue
+            for name, source in getattr(step_class(inst.step), "follows", {}).items():
+                if source == producer and [str(v) for v in inst.params.get(name) or []] != made:
+                    self.set_params(inst.key, **{name: made})
+
+    def _relative(self, path: Path) -> str:
+        try:
+            return str(path.relative_to(Path(os.path.abspath(self.session.folder))))
+        except ValueError:
+            return str(path)
 
     @staticmethod
     def _remove_new(outputs: list[Path], started_ns: int) -> None:
@@ -331,7 +369,8 @@ class Runner:
         newest_input = max((Path(p).stat().st_mtime_ns for p in step.inputs() if Path(p).is_file()), default=0)
         if min(p.stat().st_mtime_ns for p in outputs) < newest_input:
             return False
-        self.session.update(key, status="done", adopted=True, params=_plain_params(self.instance(key).params),
+        plain = _plain_params(self.instance(key).params)
+        self.session.update(key, status="done", adopted=True, params=plain, run_params=plain,
                             inputs=self.session.records(step.inputs()), outputs=self.session.records(outputs))
         return True
 

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
 
     from nuskybgd.pipeline.runner import Runner
 
-__all__ = ["ImageView", "ProductView", "image", "stage_products", "detector_outlines"]
+__all__ = ["ImageView", "ProductView", "SpectrumView", "image", "stage_products", "detector_outlines",
+           "region_shapes", "spectrum"]
 
 
 @dataclass
@@ -113,3 +114,121 @@ def stage_products(runner: Runner, stage_id: str) -> list[ProductView]:
             if path.is_file():
                 out.append(ProductView(inst.key, path, _kind(path)))
     return out
+
+
+def _sky_wcs(reference: str | Path | None, region: Path):
+    """The celestial WCS of a sky image or event file; by default the observation's 3-20 keV image
+    (beside the region, or in the folder above it: ``event_cl/`` for ``event_cl/bgd/``)."""
+    from astropy.wcs import WCS
+
+    from nuskybgd.errors import InputError
+    from nuskybgd.io.ogip import open_fits
+
+    if reference is None:
+        same_module = region.stem[-1:].upper()  # bgd0A.reg, srcB.reg: that module's image first
+        found = sorted(region.parent.glob("nu*_cl_3to20keV.fits")) or sorted(
+            region.parent.parent.glob("nu*_cl_3to20keV.fits"))
+        found.sort(key=lambda p: not p.name.split("01_cl_")[0].endswith(same_module))
+        if not found:
+            raise InputError(f"region file {region} is in sky coordinates and no 3-20 keV image is beside it; "
+                             "give the sky image to convert it with.", region)
+        reference = found[0]
+    with open_fits(Path(reference), "sky image") as hdul:
+        image_header = hdul[0].header if hdul[0].header.get("NAXIS", 0) == 2 else None
+        if image_header is not None:
+            import warnings
+
+            from astropy.wcs import FITSFixedWarning
+
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", FITSFixedWarning)
+                return WCS(image_header).celestial
+    from nuskybgd.io.events import read_events
+
+    return read_events(reference, columns=["X", "Y"]).wcs
+
+
+def _shape_params(reg) -> tuple[str, dict[str, Any]]:
+    """ds9 kind and parameters (0-based pixels, pixel lengths, degrees) of a pixel region."""
+    kind = type(reg).__name__.replace("PixelRegion", "")
+    if kind == "Polygon":
+        return "polygon", {"x": [float(v) for v in reg.vertices.x], "y": [float(v) for v in reg.vertices.y]}
+    c = {"x": float(reg.center.x), "y": float(reg.center.y)}
+    if kind == "Circle":
+        return "circle", {**c, "r": float(reg.radius)}
+    if kind == "CircleAnnulus":
+        return "annulus", {**c, "r_in": float(reg.inner_radius), "r_out": float(reg.outer_radius)}
+    if kind == "Ellipse":
+        return "ellipse", {**c, "width": float(reg.width), "height": float(reg.height),
+                           "angle": float(reg.angle.to_value("deg"))}
+    return "box", {**c, "width": float(reg.width), "height": float(reg.height),
+                   "angle": float(reg.angle.to_value("deg"))}
+
+
+def region_shapes(path: str | Path, reference: str | Path | None = None) -> list[dict[str, Any]]:
+    """The shapes of a ds9 region file in the sky grid's pixels, for drawing overlays.
+
+    Parameters
+    ----------
+    path : path
+        ds9 region file (``srcA.reg``, ``bgd0A.reg``), sky (fk5 …) or image coordinates.
+    reference : path, optional
+        Sky image or event file whose WCS converts sky coordinates; default the observation's
+        ``nu*_cl_3to20keV.fits`` beside the region or in the folder above it.
+
+    Returns
+    -------
+    list of dict
+        ``{"kind": "circle"|"ellipse"|"box"|"polygon"|"annulus", "include": bool, "params": {...}}``
+        with ``x``, ``y`` 0-based pixel coordinates of the sky grid (array column and row, i.e.
+        sky X − 1 and Y − 1), radii, widths and heights in sky pixels (2.46″), angles in degrees.
+        A pixel is in a shape when its centre is (the selection rule of the masks).
+
+    Raises
+    ------
+    InputError
+        Unreadable region file, or a sky region without a WCS to convert it with.
+    """
+    from nuskybgd.products.regions import is_included, read_regions
+
+    p = Path(path)
+    shapes = read_regions(p)
+    wcs = _sky_wcs(reference, p) if any(not hasattr(s, "to_mask") for s in shapes) else None
+    out = []
+    for reg in shapes:
+        pix = reg if hasattr(reg, "to_mask") else reg.to_pixel(wcs)
+        kind, params = _shape_params(pix)
+        out.append({"kind": kind, "include": is_included(reg), "params": params})
+    return out
+
+
+class SpectrumView(NamedTuple):
+    """A PHA spectrum ready to plot: channel centre energies (keV), counts per channel, exposure (s)
+    and BACKSCAL (region area / 10⁶ sky pixels for nuskybgd's spectra)."""
+
+    energy_kev: np.ndarray
+    counts: np.ndarray
+    exposure: float
+    backscal: float
+
+
+def spectrum(path: str | Path) -> SpectrumView:
+    """The spectrum of a PHA file: ``(channel energies keV, counts, exposure s, backscal)``.
+
+    Energies are channel centres by the PI rule of :mod:`nuskybgd.energy` (1.62 + 0.04 PI keV).
+
+    Raises
+    ------
+    InputError
+        Not a readable PHA file (one sentence naming it).
+    """
+    import numpy as np
+
+    from nuskybgd.constants import PI_DE_KEV
+    from nuskybgd.energy import pi_to_energy
+    from nuskybgd.io.ogip import read_pha
+
+    pha = read_pha(Path(path))
+    energy = np.asarray(pi_to_energy(np.asarray(pha.channels))) + PI_DE_KEV / 2
+    backscal = float(np.mean(pha.backscal)) if np.ndim(pha.backscal) else float(pha.backscal)
+    return SpectrumView(energy, np.asarray(pha.counts, dtype=float), float(pha.exposure), backscal)

@@ -6,7 +6,9 @@ from nuskybgd.pipeline.steps.info import ObservationInfoStep
 from nuskybgd.pipeline.steps.mkimgs import MkImgsStep
 from nuskybgd.pipeline.steps.mkinstrmap import MkInstrMapStep
 from nuskybgd.pipeline.steps.projbgd import ProjBgdStep
+from nuskybgd.pipeline.steps.regions import RegionsStep
 from nuskybgd.pipeline.steps.simulate import SimulateStep
+from nuskybgd.pipeline.steps.spectrum import SpectrumStep
 
 __all__ = ["AspectHistStep", "MkImgsStep", "MkInstrMapStep", "ObservationInfoStep", "ProjBgdStep",
-           "SimulateStep"]
+           "RegionsStep", "SimulateStep", "SpectrumStep"]

@@ -32,6 +32,10 @@ def ogip_kind(path: str | Path) -> str:
                 return "RMF"
             if name == "SPECRESP" or (c1 == "RESPONSE" and c2 == "SPECRESP"):
                 return "ARF"
+    from nuskybgd.io.fitscheck import fits_truncated
+
+    if fits_truncated(p):
+        raise InputError(f"{p} is truncated (incomplete download or copy?); fetch or write it again.", p)
     raise InputError(f"{p} is not an OGIP spectrum, RMF or ARF (no SPECTRUM, MATRIX or SPECRESP "
                      "extension); give a .pha, .rmf or .arf file.", p)
 
