@@ -19,6 +19,7 @@ from textual.css.query import NoMatches
 from textual.widget import MountError
 from textual.widgets import Footer, Static, TabbedContent
 
+import nuskybgd_tui.region_views  # noqa: F401  (registers the regions and spectra views)
 from nuskybgd_tui.backend import StepThread, instances_of, resume_key, saved_time
 from nuskybgd_tui.help_text import help_for
 from nuskybgd_tui.messages import StepCancelled, StepEventPosted, StepFailed, StepFinished
