@@ -265,6 +265,9 @@ def test_failure_is_one_message_and_the_app_lives_on(runner, obs: Path):
             assert text_of(app, "#step-message") == sentence        # in full, wrapped
             await pilot.press("2")           # still answering keys
             await until(pilot, lambda: app.current_key == "mkimgs.A.3to20keV")
+            await pilot.press("4")           # back on the failed step: the reason is still there
+            await until(pilot, lambda: app.current_key == "aspecthist.A")
+            assert text_of(app, "#step-message") == sentence
     run(scenario())
     assert not (obs / "aspecthistA.fits").exists()
     assert recorded(obs)["steps"]["aspecthist.A"]["status"] == "failed"

@@ -39,6 +39,9 @@ def test_place_source_run_regions_and_spectra(small_observation: Path, tmp_path:
             await pilot.press("6")
             await until(pilot, lambda: app.current_key == "regions.A")
             assert runner.status("regions.A") == "pending"         # no source region yet
+            assert str(app.query_one("#step-message", Static).render()) == (
+                "First place the source region: o (Products), move the circle with "
+                "shift+arrows, W saves srcA.reg; then r.")
             await pilot.press("o")
             await until(pilot, lambda: bool(app.query(RegionEditor)))
             editor = app.query_one(RegionEditor)

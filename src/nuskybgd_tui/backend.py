@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 __all__ = ["STATUS_GLYPHS", "STATUSES", "StepThread", "instances_of", "param_kind",
-           "param_values", "saved_time", "outputs_of", "resume_stage", "resume_key"]
+           "param_values", "saved_time", "outputs_of", "resume_stage", "resume_key", "last_error"]
 
 #: every status the runner reports, with its glyph (readable without colour)
 STATUS_GLYPHS = {"pending": "·", "ready": "○", "running": "▶", "done": "✔", "stale": "↻",
@@ -71,6 +71,15 @@ def resume_key(runner: Any, stage_ids: list[str]) -> tuple[str | None, int]:
     insts = instances_of(runner, stage)
     index = next((n for n, i in enumerate(insts) if runner.status(i.key) != "done"), 0)
     return stage, index
+
+
+def last_error(runner: Any, key: str) -> str:
+    """Why the last run of ``key`` failed, as the session recorded it ("" when it did not)."""
+    session = getattr(runner, "session", None)
+    record = session.record(key) if session is not None else None
+    if not record or record.get("status") != "failed":
+        return ""
+    return str(record.get("error") or "")
 
 
 def saved_time(observation: dict[str, Any]) -> str:

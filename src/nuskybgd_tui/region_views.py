@@ -21,11 +21,28 @@ from nuskybgd_tui.widgets.image_render import OverlayShape
 from nuskybgd_tui.widgets.image_view import ImageView
 from nuskybgd_tui.widgets.spectrum_plot import SpectrumData, SpectrumPlot
 
-__all__ = ["RegionEditor", "SpectraView", "region_overlays"]
+__all__ = ["RegionEditor", "SpectraView", "region_overlays", "regions_hint"]
 
 #: channels summed per plotted bin (0.4 keV) and the plotted band, keV
 GROUP_CHANNELS = 10
 PLOT_BAND_KEV = (3.0, 79.0)
+#: the regions view opens zoomed on the source circle by this factor
+ZOOM_ON_SOURCE = 4.0
+
+
+def regions_hint(runner: Any, key: str) -> str:
+    """What to do first on a regions step whose source region does not exist yet."""
+    from nuskybgd.pipeline import editing
+
+    module = _module_of(runner, key)
+    try:
+        path = editing.source_region_path(runner, module)
+    except Exception:  # noqa: BLE001 - no hint is better than a crash
+        return ""
+    if path.is_file():
+        return ""
+    return (f"First place the source region: o (Products), move the circle with shift+arrows, "
+            f"W saves {path.name}; then r.")
 
 
 def region_overlays(path: Path, kind: str, reference: Path | None) -> list[OverlayShape]:
@@ -90,10 +107,13 @@ class RegionEditor(ProductView):
             caption.update(str(exc))
             return
         self.saved = editing.current_source_circle(self._runner, self.module) is not None
-        caption.update(f"{image_path.name}: shift+arrows move the source, [ ] resize, "
-                       "W save")
-        self.query_one(ImageView).set_image(shown.data, title=image_path.name,
-                                            overlays=self._overlays(), origin="lower")
+        caption.update("shift+arrows move the source · [ ] size · W save · +/- zoom")
+        view = self.query_one(ImageView)
+        view.set_image(shown.data, title=image_path.name, overlays=self._overlays(),
+                       origin="lower")
+        # open on the source (drawn rows are flipped: FITS row 0 at the bottom)
+        view.zoom = ZOOM_ON_SOURCE
+        view.centre = (self.circle.x, shown.data.shape[0] - 1 - self.circle.y)
         self._say("saved" if self.saved else "proposed: W saves it")
 
     def _overlays(self) -> list[OverlayShape]:
