@@ -48,8 +48,9 @@ def test_place_source_run_regions_and_spectra(small_observation: Path, tmp_path:
             await until(pilot, lambda: editor.circle is not None)
             proposed = editor.circle
             assert abs(proposed.x - (sky_x - 1)) <= 2 and abs(proposed.y - (sky_y - 1)) <= 2
-            assert "proposed: W saves it" in str(app.query_one("#region-status", Static).render())
-            editor.query_one(ImageView).focus()
+            assert "proposed, W saves" in str(app.query_one("#region-status", Static).render())
+            assert editor.query_one(ImageView).has_focus          # o hands the keys to it
+            await until(pilot, lambda: editor.query_one(ImageView).zoom > 1)
             await pilot.press("shift+right", "shift+right", "shift+up", "right_square_bracket")
             await pilot.press("W")
             await until(pilot, lambda: src.is_file())

@@ -90,7 +90,7 @@ def _exit_state(terminal: Terminal) -> list[str]:
     while time.monotonic() < deadline:
         state = terminal.tmux("list-panes", "-t", "w", "-F",
                               "#{pane_dead} #{pane_dead_status} #{pane_dead_signal}").split()
-        if state and state[0] == "1":
+        if len(state) >= 2 and state[0] == "1":     # dead, and its status or signal is known
             break
         time.sleep(0.1)
     return state

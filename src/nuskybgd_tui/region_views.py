@@ -26,8 +26,8 @@ __all__ = ["RegionEditor", "SpectraView", "region_overlays", "regions_hint"]
 #: channels summed per plotted bin (0.4 keV) and the plotted band, keV
 GROUP_CHANNELS = 10
 PLOT_BAND_KEV = (3.0, 79.0)
-#: the regions view opens zoomed on the source circle by this factor
-ZOOM_ON_SOURCE = 4.0
+#: the regions view opens on the source circle, showing this many of its diameters
+SOURCE_VIEW_DIAMETERS = 3.0
 
 
 def regions_hint(runner: Any, key: str) -> str:
@@ -107,14 +107,26 @@ class RegionEditor(ProductView):
             caption.update(str(exc))
             return
         self.saved = editing.current_source_circle(self._runner, self.module) is not None
-        caption.update("shift+arrows move the source · [ ] size · W save · +/- zoom")
+        caption.update("shift+arrows move · [ ] size · W save · +/- zoom")
         view = self.query_one(ImageView)
         view.set_image(shown.data, title=image_path.name, overlays=self._overlays(),
                        origin="lower")
-        # open on the source (drawn rows are flipped: FITS row 0 at the bottom)
-        view.zoom = ZOOM_ON_SOURCE
-        view.centre = (self.circle.x, shown.data.shape[0] - 1 - self.circle.y)
-        self._say("saved" if self.saved else "proposed: W saves it")
+        self._rows = shown.data.shape[0]
+        self.call_after_refresh(self._zoom_on_source)
+
+    def _zoom_on_source(self) -> None:
+        """Centre the view on the circle, zoomed so that it spans about a third of the view
+        (drawn rows are flipped: FITS row 0 at the bottom)."""
+        view = self.query_one(ImageView)
+        if view.data is None or self.circle is None:
+            return
+        ny, nx = view.data.shape
+        cols, rows = max(view.size.width, 1), max(2 * (view.size.height - 1), 1)
+        fit_all = max(nx / cols, ny / rows)                     # image pixels per cell, zoom 1
+        wanted = SOURCE_VIEW_DIAMETERS * 2 * self.circle.r / min(cols, rows)
+        view.zoom = float(np.clip(fit_all / max(wanted, 1e-6), 1.0, 64.0))
+        view.centre = (self.circle.x, self._rows - 1 - self.circle.y)
+        self._say("saved" if self.saved else "proposed, W saves")
 
     def _overlays(self) -> list[OverlayShape]:
         from nuskybgd.pipeline import editing
@@ -133,12 +145,12 @@ class RegionEditor(ProductView):
     def _say(self, state: str) -> None:
         c = self.circle
         self.query_one("#region-status", Static).update(
-            f"src{self.module}: x={c.x + 1:.1f} y={c.y + 1:.1f} r={c.r * 2.4588:.0f}″ — {state}")
+            f"src{self.module} ({c.x + 1:.0f},{c.y + 1:.0f}) r={c.r * 2.4588:.0f}″: {state}")
 
     def _redraw(self) -> None:
         self.saved = False
         self.query_one(ImageView).set_overlays(self._overlays())
-        self._say("not saved: W saves it")
+        self._say("moved, W saves")
 
     def action_move(self, dx: int, dy: int) -> None:
         if self.circle is not None:

@@ -390,6 +390,10 @@ class WizardApp(App[int]):
         pane = self._pane()
         if pane is not None:
             pane.query_one(TabbedContent).active = "tab-products"
+            # keys go to the product view (zoom, pan, the region editor's keys)
+            focusable = [w for w in pane.query("#tab-products *") if w.can_focus]
+            if focusable:
+                focusable[0].focus()
 
     def action_copy_command(self) -> None:
         key = self.current_key
