@@ -43,7 +43,7 @@ class Terminal:
     def keys(self, *keys: str) -> None:
         self.tmux("send-keys", "-t", "w", *keys)
 
-    def wait_for(self, text: str, timeout: float = 30.0) -> str:
+    def wait_for(self, text: str, timeout: float = 90.0) -> str:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             screen = self.screen()
@@ -85,7 +85,7 @@ def _demo_folder(small_observation: Path, tmp_path: Path) -> Path:
 
 
 def _exit_state(terminal: Terminal) -> list[str]:
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + 60          # generous: a loaded CI machine
     state: list[str] = []
     while time.monotonic() < deadline:
         state = terminal.tmux("list-panes", "-t", "w", "-F",
