@@ -44,6 +44,17 @@ class BusyRunner:
     def stage_status(self, stage_id: str) -> str:
         return self.status(stage_id)
 
+    current: str | None = None
+
+    def set_current(self, key: str) -> None:
+        self.current = key
+
+    def instance(self, key: str) -> Instance:
+        return next(i for i in self.instances if i.key == key)
+
+    def outputs(self, key: str) -> list:
+        return []
+
     def declared_params(self, key: str) -> list:
         return []
 

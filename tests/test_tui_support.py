@@ -1,8 +1,9 @@
-"""A stand-in for the pipeline's Runner, for the wizard's tests (no science, milliseconds).
+"""A scripted stand-in for the pipeline's Runner, kept only for what the real one cannot do.
 
-The wizard only talks to a Runner; this one has the same interface and scripted steps that log,
-report progress, write a real file, fail with an InputError, honour or ignore a cancel request.
-Run as a script it opens the wizard on it (the tmux smoke test does that).
+Every real step honours its cancel token, so a step that ignores cancel (quitting must still
+return) can only be scripted; the layout snapshots use it too because their header must not
+carry the session's save time.  Everything else is tested on the real Session and Runner
+(tests/test_tui_app.py, tests/test_tui_real.py).
 """
 
 from __future__ import annotations

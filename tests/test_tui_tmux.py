@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -14,6 +15,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+import tomllib
 
 HERE = Path(__file__).resolve().parent
 SRC = HERE.parent / "src"
@@ -41,7 +43,7 @@ class Terminal:
     def keys(self, *keys: str) -> None:
         self.tmux("send-keys", "-t", "w", *keys)
 
-    def wait_for(self, text: str, timeout: float = 30.0) -> str:
+    def wait_for(self, text: str, timeout: float = 90.0) -> str:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             screen = self.screen()
@@ -66,28 +68,97 @@ def terminal():
     term.close()
 
 
-def test_wizard_in_a_real_terminal(terminal, tmp_path: Path):
-    env = (f"cd {tmp_path} && env LANG=C.UTF-8 TERM=xterm-256color TEXTUAL_ANIMATIONS=none "
-           f"PYTHONPATH={SRC}{os.pathsep}{HERE}")
-    terminal.start(f"{env} {sys.executable} {HERE / 'test_tui_support.py'} --no-mouse")
-    screen = terminal.wait_for("$ nuskybgd observation")     # the step is open: keys count
-    assert "60001047002 DEMO" in screen and "○  1 Observation" in screen
-    terminal.keys("Down")
-    terminal.wait_for("Images — FPMA")
-    terminal.keys("r")
-    screen = terminal.wait_for("✔ images.A done")
-    assert "$ nuskybgd images --mod A" in screen
-    terminal.keys("m")
-    terminal.wait_for("Images — FPMB")
-    terminal.keys("9")
-    terminal.wait_for("Fit — FPMA")
-    terminal.keys("q")
-    # the pane stays open (remain-on-exit) so its exit status can be read
-    deadline = time.monotonic() + 20
+def _wizard_command(demo: Path) -> str:
+    env = (f"cd {demo} && exec env LANG=C.UTF-8 TERM=xterm-256color TEXTUAL_ANIMATIONS=none "
+           f"PYTHONPATH={SRC}")
+    return f"{env} {sys.executable} -m nuskybgd_tui.app --demo {demo} --no-mouse"
+
+
+def _demo_folder(small_observation: Path, tmp_path: Path) -> Path:
+    """A demo folder holding a short simulated observation (the wizard's --demo finds it and
+    does not simulate the 100 ks one)."""
+    from conftest import copy_observation
+
+    demo = tmp_path / "demo"
+    copy_observation(small_observation, demo / SEQID)
+    return demo
+
+
+def _exit_state(terminal: Terminal) -> list[str]:
+    deadline = time.monotonic() + 60          # generous: a loaded CI machine
+    state: list[str] = []
     while time.monotonic() < deadline:
         state = terminal.tmux("list-panes", "-t", "w", "-F",
-                              "#{pane_dead} #{pane_dead_status}").split()
-        if state and state[0] == "1":
+                              "#{pane_dead} #{pane_dead_status} #{pane_dead_signal}").split()
+        if len(state) >= 2 and state[0] == "1":     # dead, and its status or signal is known
             break
         time.sleep(0.1)
-    assert state == ["1", "0"], f"the wizard did not exit cleanly: {state}\n{terminal.screen()}"
+    return state
+
+
+SEQID = "90000000002"
+
+
+def test_wizard_in_a_real_terminal(terminal, small_observation: Path, tmp_path: Path):
+    demo = _demo_folder(small_observation, tmp_path)
+    terminal.start(_wizard_command(demo))
+    screen = terminal.wait_for("$ nuskybgd info .")          # the step is open: keys count
+    assert f"{SEQID} nuskybgd demo (simulated)" in screen and "○  1 Observation" in screen
+    terminal.keys("r")
+    terminal.wait_for("✔ info done")
+    terminal.keys("Down")
+    terminal.wait_for("Counts image 3–20 keV — FPMA")
+    terminal.keys("r")
+    screen = terminal.wait_for("✔ mkimgs.A.3to20keV done")
+    assert "$ nuskybgd mkimgs nu90000000002A01_cl.evt" in screen
+    assert (demo / SEQID / "event_cl" / f"nu{SEQID}A01_cl_3to20keV.fits").is_file()
+    terminal.keys("m")
+    terminal.wait_for("Counts image 20–40 keV — FPMA")
+    terminal.keys("9")
+    terminal.wait_for("9 · Fit")
+    terminal.keys("q")
+    # the pane stays open (remain-on-exit) so its exit status can be read
+    state = _exit_state(terminal)
+    assert state[:2] == ["1", "0"], f"the wizard did not exit cleanly: {state}\n{terminal.screen()}"
+
+
+def test_killed_wizard_loses_nothing_completed(terminal, small_observation: Path,
+                                               tmp_path: Path):
+    """SIGKILL, then SIGHUP (the terminal closed): every finished step stays done, the lock is
+    released, the reopened wizard resumes at the exact step instance it was on."""
+    demo = _demo_folder(small_observation, tmp_path)
+    event_cl = demo / SEQID / "event_cl"
+    terminal.start(_wizard_command(demo))
+    terminal.wait_for("$ nuskybgd info .")
+    terminal.keys("r")
+    terminal.wait_for("✔ info done")
+    terminal.keys("2")
+    terminal.wait_for("Counts image 3–20 keV — FPMA")
+    terminal.keys("m")
+    terminal.wait_for("Counts image 20–40 keV — FPMA")
+    terminal.keys("r")
+    terminal.wait_for("✔ mkimgs.A.20to40keV done")
+    pid = int(terminal.tmux("display-message", "-p", "-t", "w", "#{pane_pid}").strip())
+    os.kill(pid, signal.SIGKILL)
+    assert _exit_state(terminal)[0] == "1"
+
+    recorded = tomllib.loads((event_cl / "nuskybgd-session.toml").read_text())
+    assert recorded["steps"]["info"]["status"] == "done"
+    assert recorded["steps"]["mkimgs.A.20to40keV"]["status"] == "done"
+
+    terminal.tmux("respawn-pane", "-k", "-t", "w", _wizard_command(demo))
+    screen = terminal.wait_for("Counts image 20–40 keV — FPMA   ✔ done")   # the exact instance
+    assert "✔  1 Observation" in screen
+    terminal.keys("4")
+    terminal.wait_for("Aspect histogram — FPMA")
+    terminal.keys("r")
+    terminal.wait_for("✔ aspecthist.A done")
+    pid = int(terminal.tmux("display-message", "-p", "-t", "w", "#{pane_pid}").strip())
+    os.kill(pid, signal.SIGHUP)
+    assert _exit_state(terminal)[0] == "1"
+    recorded = tomllib.loads((event_cl / "nuskybgd-session.toml").read_text())
+    assert recorded["steps"]["aspecthist.A"]["status"] == "done"
+    assert recorded["observation"]["current"] == "aspecthist.A"
+    from nuskybgd.pipeline import Session
+
+    Session.open(event_cl).close()           # nobody holds the lock any more

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 __all__ = ["STATUS_GLYPHS", "STATUSES", "StepThread", "instances_of", "param_kind",
-           "param_values", "saved_time", "outputs_of", "resume_stage"]
+           "param_values", "saved_time", "outputs_of", "resume_stage", "resume_key", "last_error"]
 
 #: every status the runner reports, with its glyph (readable without colour)
 STATUS_GLYPHS = {"pending": "·", "ready": "○", "running": "▶", "done": "✔", "stale": "↻",
@@ -54,6 +54,32 @@ def resume_stage(runner: Any, stage_ids: list[str]) -> str | None:
         if runner.stage_status(stage) != "done":
             return stage
     return stage_ids[-1] if stage_ids else None
+
+
+def resume_key(runner: Any, stage_ids: list[str]) -> tuple[str | None, int]:
+    """(stage, index of the instance within it) to open on start: the exact step instance the
+    session was left at (``runner.current``), else the first instance not done."""
+    current = runner.current
+    if current:
+        stage = runner.instance(current).stage
+        if stage in stage_ids:
+            keys = [i.key for i in instances_of(runner, stage)]
+            return stage, keys.index(current)
+    stage = resume_stage(runner, stage_ids)
+    if stage is None:
+        return None, 0
+    insts = instances_of(runner, stage)
+    index = next((n for n, i in enumerate(insts) if runner.status(i.key) != "done"), 0)
+    return stage, index
+
+
+def last_error(runner: Any, key: str) -> str:
+    """Why the last run of ``key`` failed, as the session recorded it ("" when it did not)."""
+    session = getattr(runner, "session", None)
+    record = session.record(key) if session is not None else None
+    if not record or record.get("status") != "failed":
+        return ""
+    return str(record.get("error") or "")
 
 
 def saved_time(observation: dict[str, Any]) -> str:

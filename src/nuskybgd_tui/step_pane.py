@@ -13,7 +13,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Log, ProgressBar, Static, TabbedContent, TabPane
 
-from nuskybgd_tui.backend import STATUS_GLYPHS, outputs_of, param_values
+from nuskybgd_tui.backend import STATUS_GLYPHS, last_error, outputs_of, param_values
 from nuskybgd_tui.product_views import view_for
 from nuskybgd_tui.widgets.param_form import ParamForm
 
@@ -70,8 +70,19 @@ class StepPane(Vertical):
         await self.refresh_products(runner)
         self.query_one(ProgressBar).update(total=1.0, progress=0.0)
         self.query_one(Log).clear()
-        self.show_message("")
+        self.show_message(self._first_message(runner, key))
         tabs.active = "tab-params"
+
+    def _first_message(self, runner: Any, key: str | None) -> str:
+        """Why the step failed last time, else what to do before it can run (regions)."""
+        if key is None:
+            return ""
+        error = last_error(runner, key)
+        if error or self.stage_id != "regions" or not hasattr(runner, "session"):
+            return error
+        from nuskybgd_tui.region_views import regions_hint
+
+        return regions_hint(runner, key)
 
     def refresh_title(self, runner: Any, number: int, stage: Any,
                       instances: Sequence[Any]) -> None:

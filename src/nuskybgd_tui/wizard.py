@@ -16,9 +16,11 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.css.query import NoMatches
+from textual.widget import MountError
 from textual.widgets import Footer, Static, TabbedContent
 
-from nuskybgd_tui.backend import StepThread, instances_of, resume_stage, saved_time
+import nuskybgd_tui.region_views  # noqa: F401  (registers the regions and spectra views)
+from nuskybgd_tui.backend import StepThread, instances_of, resume_key, saved_time
 from nuskybgd_tui.help_text import help_for
 from nuskybgd_tui.messages import StepCancelled, StepEventPosted, StepFailed, StepFinished
 from nuskybgd_tui.palette import WizardCommands
@@ -31,6 +33,8 @@ __all__ = ["WizardApp", "QUIT_GRACE"]
 
 #: how long quitting waits for a cancelled step before leaving it to die with the process, s
 QUIT_GRACE = 1.5
+#: how often the statuses are re-read while idle (an input edited outside shows "stale"), s
+STATUS_POLL = 2.0
 
 
 class WizardApp(App[int]):
@@ -97,11 +101,22 @@ class WizardApp(App[int]):
     def on_mount(self) -> None:
         if self.runner is not None:
             self.call_after_refresh(self._resume)
+            self.set_interval(STATUS_POLL, self._poll_statuses)
+
+    def _poll_statuses(self) -> None:
+        """Re-read the statuses while no step runs: files changed outside the wizard (an input
+        edited, a product deleted) turn their steps stale on screen without a key press."""
+        if self.ready and self.running_key is None and self._pane() is not None:
+            try:
+                self.refresh_state()
+            except NoMatches:           # the app is closing
+                pass
 
     async def _resume(self) -> None:
-        """Open the stage the session was left at (else the first not done)."""
-        stage = resume_stage(self.runner, [s.id for s in self.stages])
+        """Open the exact step instance the session was left at (else the first not done)."""
+        stage, index = resume_key(self.runner, [s.id for s in self.stages])
         if stage is not None:
+            self._current[stage] = index
             self.query_one(StepSidebar).select_stage(stage)
             await self.open_stage(stage)
         self.query_one(StepSidebar).focus()
@@ -126,7 +141,12 @@ class WizardApp(App[int]):
 
     # -- state shown -------------------------------------------------------------------------
     def _statuses(self) -> dict[str, str]:
-        statuses = {s.id: self.runner.stage_status(s.id) for s in self.stages}
+        every = getattr(self.runner, "statuses", None)
+        if callable(every):             # the pipeline's Runner: one pass over the plan
+            known = every()
+            statuses = {s.id: self.runner.stage_status(s.id, known) for s in self.stages}
+        else:
+            statuses = {s.id: self.runner.stage_status(s.id) for s in self.stages}
         if self._thread is not None and self._thread.alive:
             statuses[self._thread.key.split(".")[0]] = "running"
         return statuses
@@ -330,13 +350,19 @@ class WizardApp(App[int]):
     async def _after_step(self, key: str, line: str) -> None:
         if self._thread is not None and self._thread.key == key:
             self._thread.join(1.0)
+        if not self.is_running or self._exit:
+            return                      # the step ended while the app closes: nothing to show
         pane = self._pane()
-        if pane is not None and pane.key == key:
-            pane.log_line(line)
-            if line.startswith("✔"):
-                pane.set_progress(1.0)
-            await pane.refresh_products(self.runner)
-        self.refresh_state()
+        try:
+            if pane is not None and pane.key == key:
+                pane.log_line(line)
+                if line.startswith("✔"):
+                    pane.set_progress(1.0)
+                await pane.refresh_products(self.runner)
+            self.refresh_state()
+        except (NoMatches, MountError):
+            # only while the app closes: the pane's widgets are already gone
+            self.log.warning(f"{key} ended while the wizard closed")
 
     # -- other actions -----------------------------------------------------------------------
     async def action_open_number(self, number: int) -> None:
@@ -364,6 +390,10 @@ class WizardApp(App[int]):
         pane = self._pane()
         if pane is not None:
             pane.query_one(TabbedContent).active = "tab-products"
+            # keys go to the product view (zoom, pan, the region editor's keys)
+            focusable = [w for w in pane.query("#tab-products *") if w.can_focus]
+            if focusable:
+                focusable[0].focus()
 
     def action_copy_command(self) -> None:
         key = self.current_key

@@ -106,15 +106,17 @@ class SpectrumPlot(Vertical):
             ok = (energy > 0) & (comp > 0)
             if ok.any():
                 main.plot(energy[ok].tolist(), comp[ok].tolist(), label=name, marker="braille")
-        resid = self.query_one("#spectrum-resid", PlotextPlot).plt
+        resid_plot = self.query_one("#spectrum-resid", PlotextPlot)
+        resid = resid_plot.plt
         resid.clear_figure()
-        resid.xscale("log")
         res = spectrum.residuals()
         ok = np.isfinite(res) & (energy > 0)
+        resid_plot.display = bool(ok.any())     # no model (a bare spectrum): no residuals
         if ok.any():
+            resid.xscale("log")
             resid.scatter(energy[ok].tolist(), res[ok].tolist(), marker="dot")
-        resid.horizontal_line(0.0)
-        resid.ylabel("σ")
+            resid.horizontal_line(0.0)
+            resid.ylabel("σ")
         names = ", ".join(["data", *(["model"] if spectrum.model is not None else []),
                            *spectrum.components])
         self.query_one("#spectrum-caption", Static).update(
