@@ -15,7 +15,7 @@ from nuskybgd.events import (
     StepEvent,
 )
 from nuskybgd.pipeline import views
-from nuskybgd.pipeline.params import REQUIRED, Param
+from nuskybgd.pipeline.params import REQUIRED, Param, format_value
 from nuskybgd.pipeline.plan import StepInstance
 from nuskybgd.pipeline.runner import STATUSES, Runner
 from nuskybgd.pipeline.session import SESSION_NAME, Session, SessionLocked
@@ -26,5 +26,5 @@ __all__ = [
     "Cancelled", "CancelToken", "LogEvent", "OutputEvent", "ProgressEvent", "Reporter", "ResultEvent",
     "Silent", "StepEvent", "views", "REQUIRED", "Param", "StepInstance", "STATUSES", "Runner",
     "SESSION_NAME", "Session", "SessionLocked", "STAGES", "Stage", "Step", "StepResult",
-    "InputError", "NuskybgdError", "OutputExistsError",
+    "InputError", "NuskybgdError", "OutputExistsError", "format_value",
 ]

@@ -18,17 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
-from nuskybgd.events import (  # noqa: F401  (re-exported: the steps' reporting interface)
-    Cancelled,
-    CancelToken,
-    LogEvent,
-    OutputEvent,
-    ProgressEvent,
-    Reporter,
-    ResultEvent,
-    Silent,
-    StepEvent,
-)
+from nuskybgd.events import Reporter, Silent  # noqa: F401  (the steps' reporting interface)
 from nuskybgd.pipeline.params import Param, bind_values, format_value, validate_values
 
 

@@ -15,22 +15,15 @@ from textual.content import Content
 from textual.message import Message
 from textual.widgets import Input, Label, Select, Static
 
+from nuskybgd.pipeline import format_value
 from nuskybgd_tui.backend import param_kind
 
 __all__ = ["ParamForm", "format_param_value"]
 
 
 def format_param_value(value: Any) -> str:
-    """A value as the user types it (yes/no, comma lists, %g numbers)."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float):
-        return f"{value:g}"
-    if isinstance(value, (tuple, list)):
-        return ",".join(format_param_value(v) for v in value)
-    return str(value)
+    """A value as the user types it (yes/no, comma lists, %g numbers); "" for none."""
+    return "" if value is None else format_value(value)
 
 
 class ParamForm(VerticalScroll):
