@@ -68,7 +68,9 @@ def nuproducts_spectra(event_file: str | Path, regions: Mapping[str, Path], outd
     rep = reporter or Silent()
     _, header, _ = read_event_headers(event_file)
     seqid = str(header.get("OBS_ID", "")).strip()
-    module = str(header.get("INSTRUME", "FPMA")).strip().upper()[-1:]
+    from nuskybgd.modules import module_of
+
+    module = module_of(header.get("INSTRUME"), event_file, "event file") or "A"
     with tempfile.TemporaryDirectory(prefix="nuproducts-", dir=outdir) as scratch:
         for name, region in regions.items():
             rep.check_cancelled()

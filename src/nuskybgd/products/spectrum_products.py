@@ -105,7 +105,9 @@ def make_spectra(
     rep = reporter or Silent()
     _, events_header, _ = read_event_headers(event_file)
     seqid = str(events_header.get("OBS_ID", "")).strip()
-    module = str(events_header.get("INSTRUME", "FPMA")).strip().upper()[-1:]
+    from nuskybgd.modules import module_of
+
+    module = module_of(events_header.get("INSTRUME"), event_file, "event file") or "A"
     gti_stem = Path(usrgti).name.split(".")[0] if usrgti is not None else None
     plan = planned_outputs(seqid, module, list(regions), outdir, sources, group_min, optimal, gti_stem)
     for files in plan.values():
