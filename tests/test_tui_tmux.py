@@ -92,6 +92,14 @@ def _exit_state(terminal: Terminal) -> list[str]:
                               "#{pane_dead} #{pane_dead_status} #{pane_dead_signal}").split()
         if len(state) >= 2 and state[0] == "1":     # dead, and its status or signal is known
             break
+        if state[:1] == ["1"]:
+            # Debian's tmux is built with libutempter, whose own SIGCHLD handler can swallow
+            # the child's SIGCHLD while tmux removes the utmp record of the closed pty
+            # (tmux/tmux#311, #4559): the pane stays an unreaped zombie with no status.  The
+            # tmux maintainer's workaround is to send the server a SIGCHLD so it reaps.
+            server = terminal.tmux("display-message", "-p", "#{pid}").strip()
+            if server.isdigit():
+                os.kill(int(server), signal.SIGCHLD)
         time.sleep(0.1)
     return state
 
