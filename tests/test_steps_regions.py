@@ -260,3 +260,20 @@ def test_spectrum_view(piped):
     assert energy[35] == pytest.approx(3.02) and energy[459] == pytest.approx(19.98)
     with pytest.raises(InputError, match="nothere.pha"):
         views.spectrum(ev / "nothere.pha")
+
+
+def test_config_waits_for_the_regions_and_spectra(small_observation, tmp_path):
+    """The configuration reads whatever regions and spectra exist, so before those stages ran
+    it is pending (not "ready" on the projbgd images alone) and running it names the step to
+    run first."""
+    from nuskybgd.errors import InputError
+
+    ev = copy_observation(small_observation, tmp_path)
+    with Session.open(ev, observation={"seqid": SEQ, "modules": ["A"]}) as session:
+        runner = Runner(session)
+        statuses = runner.run_all(_quiet(), until="projbgd")
+        assert statuses["projbgd.A"] == "done"
+        assert runner.status("config.A") == "pending"
+        with pytest.raises(InputError, match="regions.A"):
+            runner.run("config.A", _quiet())
+        assert not (ev / "bgd" / "bgdinfoA.json").exists()

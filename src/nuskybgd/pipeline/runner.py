@@ -173,11 +173,16 @@ class Runner:
             wanted = {Path(os.path.abspath(p)) for p in self.build(key).inputs()}
         except NuskybgdError:
             return []
+        me = self.instance(key)
+        # a step whose inputs depend on the data (config reads the regions and spectra present)
+        # names the stages it waits for, so it is not "ready" before they ran
+        after = set(getattr(step_class(me.step), "after_stages", ()))
         out = []
         for inst in self.instances:
             if inst.key == key:
                 break
-            if wanted.intersection(self._outputs(inst.key)):
+            same_module = not me.module or not inst.module or inst.module == me.module
+            if wanted.intersection(self._outputs(inst.key)) or (inst.stage in after and same_module):
                 out.append(inst.key)
         return out
 

@@ -40,7 +40,7 @@ class Step(ABC):
     """A pipeline step.
 
     Subclasses set ``name`` (the command name), ``title`` (the wizard's label), ``help`` (one
-    paragraph in the walkthrough's words) and ``params`` (the declaration), and implement
+    paragraph in the walkthrough's words) and ``params`` (the declaration), optionally ``after_stages``, and implement
     :meth:`outputs` and :meth:`run`.  ``Step(*args, **kwargs)`` binds positional values in
     declaration order, validates every value in one place (:meth:`check` adds the checks that
     involve several parameters) and sets each as an attribute.  A ``calibration`` object may be
@@ -51,6 +51,9 @@ class Step(ABC):
     title: ClassVar[str] = ""
     help: ClassVar[str] = ""
     params: ClassVar[tuple[Param, ...]] = ()
+    #: stages (ids) of the same module that must be done first although no declared input names
+    #: their outputs (a step that reads whatever an earlier stage happened to write)
+    after_stages: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         declared = {p.name for p in self.params}

@@ -25,6 +25,8 @@ class ConfigStep(Step):
 
     name = "config"
     title = "Fit configuration"
+    #: the regions and spectra present are the data's choice, so wait for those stages
+    after_stages = ("regions", "spectra")
     help = (
         "Write bgdinfo.json: the background spectra and their regions, and the projected aperture "
         "and detector images, so each spectrum's model knows how much aperture, focused-CXB and "
