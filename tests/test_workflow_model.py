@@ -9,7 +9,7 @@ import pytest
 from astropy.io import fits
 
 from nuskybgd.calib import resolve
-from nuskybgd.errors import OutputExistsError
+from nuskybgd.errors import ModelError, OutputExistsError
 from nuskybgd.io.ogip import write_arf
 from nuskybgd.spectral import export_xcm, read_xcm
 from nuskybgd.workflow.config import generate_bgdinfo, load_bgdinfo, write_bgdinfo
@@ -58,6 +58,11 @@ def test_sources_responses_and_ties(setup):
     assert free == {"apbgd:3", "intbgd:4", "intbgd:7", "intbgd:10", "intbgd:13", "intbgd:16",
                     "fcxb:3", "fcxb:6", "fcxb:9", "intn:4"}
     assert pr.par("intbgd.line_19.65keV.norm").xspec_id == "intbgd:16"
+    # ARCHITECTURE's short names for one-component sources; intbgd has 30 components
+    assert pr.par("apbgd.norm") is pr.par("apbgd.cutoffpl.norm") is pr.par("apbgd:3")
+    assert pr.par("intn.norm@1").xspec_id == "intn:4"
+    with pytest.raises(ModelError, match="intbgd has 30 components"):
+        pr.par("intbgd.norm")
     assert pr.par("intbgd:19").link.text.replace(" ", "").endswith("*intbgd:16")
     # chained: spectrum 2's 21.89 keV line follows spectrum 1's, which follows the 19.65 keV line
     ratio = pr.par("intbgd:19").value / pr.par("intbgd:16").value

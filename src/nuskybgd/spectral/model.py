@@ -268,7 +268,8 @@ def find_parameter(sources: list[Source], key: str | int | Parameter,
 
     ``key`` may be XSPEC's ``intbgd:16`` / ``intbgd:p16``, ``p16`` or ``16`` (the unnamed
     source, or ``context`` inside a link), or a name ``intbgd.line_19.65keV.norm`` /
-    ``intbgd.lorentz_5.norm@3`` (data group 3; ``model.<comp>.<par>`` for the unnamed source).
+    ``intbgd.lorentz_5.norm@3`` (data group 3; ``model.<comp>.<par>`` for the unnamed source), or
+    ``apbgd.norm`` for the parameter of a source with one component.
     """
     if isinstance(key, Parameter):
         return key
@@ -293,6 +294,15 @@ def find_parameter(sources: list[Source], key: str | int | Parameter,
             raise ModelError(f"bad data group in parameter name {key!r}; write e.g. intbgd.lorentz.norm@2.")
         group = int(g)
     parts = text.split(".")
+    if len(parts) == 2 and parts[0] != "model":
+        # ``apbgd.norm`` (ARCHITECTURE's short form): the parameter of a one-component source
+        src = find_source(sources, parts[0])
+        if len(src.components) == 1:
+            return src.par(f"{src.components[0].name}.{parts[1]}", group=group)
+        raise ModelError(
+            f"source {src.name} has {len(src.components)} components; name one, e.g. "
+            f"{src.name}.{src.components[-1].name}.{parts[1]}."
+        )
     if len(parts) < 3:
         raise ModelError(
             f"unknown parameter {key!r}; write source:index (intbgd:16) or "
