@@ -62,9 +62,9 @@ def test_place_source_run_regions_and_spectra(small_observation: Path, tmp_path:
             await pilot.press("r")
             await until(pilot, lambda: runner.status("regions.A") == "done"
                         and app.running_key is None)
-            await until(pilot, lambda: bool(app.query(RegionEditor))
-                        and any(s.kind == "background" for s in
-                                app.query_one(RegionEditor).query_one(ImageView).overlays))
+            # the editor is rebuilt after the run; wait until its image view is mounted too
+            await until(pilot, lambda: any(s.kind == "background" for s in
+                                           _drawn_overlays(app)))
             drawn = app.query_one(RegionEditor).query_one(ImageView).overlays
             written = sorted(p.name for p in runner.outputs("regions.A"))
             assert {s.label for s in drawn if s.kind == "background"} == {
@@ -97,3 +97,9 @@ def test_place_source_run_regions_and_spectra(small_observation: Path, tmp_path:
         asyncio.run(scenario())
     finally:
         session.close()
+
+
+def _drawn_overlays(app) -> list:
+    """The overlays the region editor draws now (none while it is being mounted)."""
+    views = [v for editor in app.query(RegionEditor) for v in editor.query(ImageView)]
+    return list(views[0].overlays) if views else []
