@@ -92,7 +92,7 @@ class RegionEditor(ProductView):
     RegionEditor #region-prompt-row { height: auto; display: none; }
     RegionEditor #region-prompt-row.open { display: block; }
     RegionEditor #region-prompt { width: 1fr; }
-    RegionEditor #region-prompt-label { width: auto; padding: 1 0; }
+    RegionEditor #region-prompt-label { width: auto; }
     """
 
     BINDINGS = [
@@ -144,7 +144,7 @@ class RegionEditor(ProductView):
         # after the image: the wizard's o focuses the first focusable widget (the image)
         with Horizontal(id="region-prompt-row"):
             yield Static("", id="region-prompt-label", markup=False)
-            yield Input(id="region-prompt", select_on_focus=False)
+            yield Input(id="region-prompt", select_on_focus=False, compact=True)
 
     def on_mount(self) -> None:
         from nuskybgd.pipeline import editing, views
@@ -247,12 +247,33 @@ class RegionEditor(ProductView):
 
     def _changed(self, state: str = "changed, W saves") -> None:
         self.saved = False
+        self._keep_in_view()
         self._redraw(state)
+
+    def _selected_centre(self) -> tuple[float, float]:
+        rs = self.regions
+        if self.selected < 2:
+            return rs.source.x, rs.source.y
+        s = rs.shapes[self.selected - 2]
+        return s.x, s.y
+
+    def _keep_in_view(self) -> None:
+        """Pan to the selected shape when its centre has left the view."""
+        view = self.query_one(ImageView)
+        port = view.current_viewport()
+        if port is None or self.regions is None:
+            return
+        x, y = self._selected_centre()
+        row = self._rows - 1 - y                      # drawn rows are flipped
+        if not (port.x0 <= x <= port.x0 + port.width * port.scale
+                and port.y0 <= row <= port.y0 + port.height * port.scale):
+            view.centre = (x, row)
 
     # -- editing -----------------------------------------------------------------------------
     def action_select(self, step: int) -> None:
         if self.regions is not None:
             self.selected = (self.selected + step) % self._item_count()
+            self._keep_in_view()
             self._redraw("selected")
 
     def action_move(self, dx: int, dy: int) -> None:
@@ -306,7 +327,8 @@ class RegionEditor(ProductView):
         if self.regions is None:
             return
         view = self.query_one(ImageView).current_viewport()
-        size = max(4.0, round((view.width * view.scale if view else 80) / 8))
+        # a sixth of the view's shorter side (the view is wide and short in a terminal)
+        size = max(4.0, round((min(view.width, view.height) * view.scale if view else 60) / 6))
         x, y = self._view_centre()
         shape = (UserShape("circle", x, y, r=size) if kind == "circle"
                  else UserShape("box", x, y, width=2 * size, height=2 * size))
@@ -373,8 +395,12 @@ class RegionEditor(ProductView):
         row = self.query_one("#region-prompt-row")
         field = self.query_one("#region-prompt", Input)
         folder = editing.source_region_path(self._runner, self.module).parent
+        try:   # paths typed here are relative to the observation's event_cl/
+            folder = folder.relative_to(self._runner.session.folder)
+        except ValueError:
+            pass
         if kind == "import":
-            label, value = "import ds9 file: ", str(folder) + "/"
+            label, value = "import ds9 file: ", f"{folder}/"
         else:
             label, value = "export to: ", str(folder / f"regions{self.module}.reg")
         self.query_one("#region-prompt-label", Static).update(label)
@@ -416,9 +442,8 @@ class RegionEditor(ProductView):
                 self._changed(result.message)
                 return
             path = editing.export_regions(self._runner, self.regions, path)
-        except NuskybgdError as exc:
-            self._say(str(exc))
-            self.app.notify(str(exc), severity="error", markup=False)
+        except NuskybgdError as exc:       # one sentence on the status line, the view stays
+            self._say(str(exc).replace(str(path), text))   # the file named as typed
             return
         self._say(f"exported to {path}")
 
