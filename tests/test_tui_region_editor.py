@@ -83,6 +83,17 @@ def test_exclusion_by_keys_recuts_regions(small_observation: Path, tmp_path: Pat
             # opening the done step's form (choice fields) does not turn it stale
             assert runner.status("regions.A") == "done"
             assert app.query_one(StepSidebar).statuses["regions"] == "ready"  # FPMB not run
+            # the source exclusion: PSF-based from the last run until resized, x goes back
+            auto = editor.regions.auto_exclusion_r
+            assert auto is not None and auto > editor.regions.source.r
+            await pilot.press("n")
+            assert "source exclusion" in _status(app) and "PSF-based, last run" in _status(app)
+            await pilot.press("right_square_bracket")
+            assert editor.regions.exclusion_r == auto + 1 and "(fixed)" in _status(app)
+            await pilot.press("x")
+            assert editor.regions.exclusion_r is None and "PSF-based radius" in _status(app)
+            await pilot.press("N")
+            assert _status(app).startswith("[1/2] srcA")
             # a box: added at the view's centre, taller, a background area, then deleted
             await pilot.press("b")
             assert _status(app).startswith("[3/3] exclusion box")
