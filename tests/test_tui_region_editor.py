@@ -121,6 +121,17 @@ def test_exclusion_by_keys_recuts_regions(small_observation: Path, tmp_path: Pat
                 await pilot.press("left_square_bracket")
             seen["radius"] = editor.regions.shapes[0].r
             assert seen["radius"] < depth[ty, tx]
+            # another step and back: the unsaved edits are still there
+            await pilot.press("7")
+            await until(pilot, lambda: app.current_key == "spectra.A")
+            await pilot.press("6")
+            await until(pilot, lambda: app.current_key == "regions.A")
+            await pilot.press("o")
+            await until(pilot, lambda: any(e.regions is not None for e in app.query(RegionEditor)))
+            editor = app.query_one(RegionEditor)
+            await until(pilot, lambda: "unsaved changes kept" in _status(app))
+            assert [(s.x, s.y, s.r) for s in editor.regions.shapes] == [(tx, ty, seen["radius"])]
+            assert _status(app).startswith("[3/3] exclusion circle")
             await pilot.press("W")
             await until(pilot, lambda: "saved" in _status(app))
             assert "excludeA.reg" in _status(app) and "now stale: regions.A, spectra.A" in _status(app)

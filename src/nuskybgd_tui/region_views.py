@@ -73,6 +73,11 @@ EDITOR_KEYS = ("n next shape · shift+arrows move · [ ] size · { } height · a
                "x delete · W save · I/E import/export")
 
 
+#: unsaved sets by (session folder, module): a view rebuilt (another step opened, a step ended)
+#: comes back with the user's edits instead of the saved files
+_UNSAVED: dict[tuple[str, str], tuple[Any, int]] = {}
+
+
 class RegionEditor(ProductView):
     """The 3–20 keV image with the editable regions of one module and the proposed background
     regions.
@@ -131,6 +136,9 @@ class RegionEditor(ProductView):
         self.saved = False
         self._prompt_kind = ""
         self._rows = 0
+        self._kept = False
+        #: edits not saved yet (kept when the view is rebuilt)
+        self.dirty = False
 
     @property
     def circle(self) -> Any:
@@ -159,6 +167,12 @@ class RegionEditor(ProductView):
             caption.update(str(exc))
             return
         self.saved = self.regions.source_saved
+        kept = _UNSAVED.pop(self._unsaved_key(), None)
+        if kept is not None:
+            self.regions, self.selected = kept
+            self.selected = min(self.selected, self._item_count() - 1)
+            self.saved, self.dirty = False, True
+        self._kept = kept is not None
         caption.update(EDITOR_KEYS)
         view = self.query_one(ImageView)
         self._rows = shown.data.shape[0]
@@ -178,7 +192,17 @@ class RegionEditor(ProductView):
         wanted = SOURCE_VIEW_DIAMETERS * 2 * self.circle.r / min(cols, rows)
         view.zoom = float(np.clip(fit_all / max(wanted, 1e-6), 1.0, 64.0))
         view.centre = (self.circle.x, self._rows - 1 - self.circle.y)
-        self._say("saved" if self.saved else "proposed, W saves")
+        if self._kept:
+            self._say("unsaved changes kept, W saves")
+        else:
+            self._say("saved" if self.saved else "proposed, W saves")
+
+    def _unsaved_key(self) -> tuple[str, str]:
+        return str(getattr(getattr(self._runner, "session", None), "folder", "")), self.module
+
+    def on_unmount(self) -> None:
+        if self.regions is not None and self.dirty:
+            _UNSAVED[self._unsaved_key()] = (self.regions, self.selected)
 
     # -- what is drawn and said --------------------------------------------------------------
     def _exclusion_radius(self) -> tuple[float | None, str]:
@@ -246,7 +270,7 @@ class RegionEditor(ProductView):
         self._say(state)
 
     def _changed(self, state: str = "changed, W saves") -> None:
-        self.saved = False
+        self.saved, self.dirty = False, True
         self._keep_in_view()
         self._redraw(state)
 
@@ -377,7 +401,7 @@ class RegionEditor(ProductView):
         except NuskybgdError as exc:
             self.app.notify(str(exc), severity="error", markup=False)
             return
-        self.saved = True
+        self.saved, self.dirty = True, False
         names = ", ".join(p.name for p in edit.written)
         stale = f"; now stale: {', '.join(edit.stale)} (r re-runs)" if edit.stale else ""
         self._redraw(f"saved {names}{stale}")
