@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from astropy.io import fits
+from astropy.wcs import WCS
 from regions import Regions
 from textual.widgets import Static
 
@@ -54,9 +55,12 @@ def test_place_source_run_regions_and_spectra(small_observation: Path, tmp_path:
             await pilot.press("shift+right", "shift+right", "shift+up", "right_square_bracket")
             await pilot.press("W")
             await until(pilot, lambda: src.is_file())
-            (circle,) = Regions.read(str(src), format="ds9")
-            assert circle.center.x == proposed.x + 2 and circle.center.y == proposed.y + 1
-            assert circle.radius == pytest.approx(proposed.r + 1)
+            (circle,) = Regions.read(str(src), format="ds9")            # fk5
+            with fits.open(ev / "nu90000000002A01_cl_3to20keV.fits") as hdul:
+                circle = circle.to_pixel(WCS(hdul[0].header).celestial)
+            assert circle.center.x == pytest.approx(proposed.x + 2, abs=1e-4)
+            assert circle.center.y == pytest.approx(proposed.y + 1, abs=1e-4)
+            assert circle.radius == pytest.approx(proposed.r + 1, abs=1e-4)
             assert "saved srcA.reg" in str(app.query_one("#region-status", Static).render())
             await until(pilot, lambda: runner.status("regions.A") == "ready")
             await pilot.press("r")
@@ -69,7 +73,9 @@ def test_place_source_run_regions_and_spectra(small_observation: Path, tmp_path:
             written = sorted(p.name for p in runner.outputs("regions.A"))
             assert {s.label for s in drawn if s.kind == "background"} == {
                 Path(n).stem for n in written}
-            assert sum(s.kind == "source" for s in drawn) == 1
+            # the source circle, selected for editing, is drawn highlighted
+            assert [s.label for s in drawn if s.kind in ("source", "selected")] == ["srcA"]
+            assert [s.kind for s in drawn if s.label == "srcA"] == ["selected"]
             await pilot.press("7")
             await until(pilot, lambda: app.current_key == "spectra.A")
             await pilot.press("r")

@@ -47,7 +47,23 @@ KEYS = ("Keys: 1–9 open a step (or up/down in the list), tab moves between pan
         "command palette, q quits (a running step is cancelled first).")
 
 
+#: the region editor's keys (regions stage, o shows the editor)
+REGION_KEYS = (
+    "Region editor (o): n / N select the next / previous shape: the source circle, its "
+    "exclusion (the PSF-based radius until you resize it), then your shapes. shift+arrows "
+    "move it one sky pixel (2.46″), ctrl+arrows ten; [ ] shrink / grow it (a box's width), "
+    "{ } a box's height. a adds an exclusion circle and b an exclusion box at the centre of "
+    "the view; i turns the selected shape from exclusion (x) into a hand-drawn background "
+    "area (+: the regions are cut only inside such areas) and back; x or delete deletes it "
+    "(on the source exclusion: back to the PSF-based radius). The selected shape is drawn "
+    "with #. W saves srcA.reg, excludeA.reg and drawnA.reg in bgd/ as ds9 fk5 files and "
+    "sets the step's --exclude, --within and --radius: the step turns stale, r cuts the "
+    "per-detector regions again. I imports a ds9 file (fk5, or image coordinates of the "
+    "3–20 keV image), E exports everything to one ds9 file; +/- zoom, arrows pan.")
+
+
 def help_for(stage_id: str, stage_help: str, step_help: str = "") -> str:
-    """The help screen's text for a stage: its own help, why, and the keys."""
-    parts = [stage_help.strip(), step_help.strip(), WHY.get(stage_id, ""), KEYS]
+    """The help screen's text for a stage: its own help, why, the editor's keys, and the keys."""
+    parts = [stage_help.strip(), step_help.strip(), WHY.get(stage_id, ""),
+             REGION_KEYS if stage_id == "regions" else "", KEYS]
     return "\n\n".join(p for p in parts if p)

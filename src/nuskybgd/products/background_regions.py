@@ -14,7 +14,9 @@ For each detector d of module m the usable area is, on the sky grid of the event
 4. minus **user exclusions**: ds9 files in sky coordinates, and ds9 files in DET1 image
    coordinates (StrayCats stray-light regions), which are fixed on the detector and so are
    swept over the sky by the aspect track: a sky pixel is excluded when it saw an excluded
-   DET1 pixel at any time of the good time intervals.
+   DET1 pixel at any time of the good time intervals;
+5. when hand-drawn background areas are given (``within``: ds9 files in sky coordinates), only
+   the part of the footprint inside their union (each detector's share is still its own region).
 
 A detector whose usable area is smaller than ``min_pixels`` is skipped with a message.  Each
 usable detector's area is written as ``bgd{d}{m}.reg`` in fk5 (polygons along pixel edges, see
@@ -202,6 +204,7 @@ def make_background_regions(
     outdir: str | Path,
     *,
     exclusions: Sequence[str | Path] = (),
+    within: Sequence[str | Path] = (),
     det1_exclusions: Sequence[str | Path] = (),
     det1_file: str | Path | None = None,
     convention: str = "physical",
@@ -226,6 +229,9 @@ def make_background_regions(
         Folder for the region files (``event_cl/bgd/``).
     exclusions : sequence of path
         ds9 files in sky coordinates whose selected area is excluded.
+    within : sequence of path
+        ds9 files in sky coordinates drawn by hand: when given, the regions are cut only inside
+        the union of their selected areas.
     det1_exclusions : sequence of path
         ds9 files in DET1 image coordinates (stray light), mapped through ``det1_file``.
     det1_file : path, optional
@@ -308,6 +314,13 @@ def make_background_regions(
     pa = float(ev.keyword("PA_PNT", 0.0))
     for path in det1_exclusions:
         excluded |= det1_exclusion_sky_mask(path, det1_file, ev.gti, pa, shape, convention)
+    allowed = None
+    for path in within:
+        area = region_mask(path, shape, ev.wcs, require_pixels=True,
+                           image_name=f"sky grid of {ev.path.name}", warn=rep.warning)
+        allowed = area if allowed is None else allowed | area
+    if allowed is not None:
+        excluded |= ~allowed
     for k, d in enumerate(sorted(images)):
         rep.check_cancelled()
         usable = footprints[d] & ~excluded

@@ -22,7 +22,8 @@ __all__ = ["Viewport", "OverlayShape", "viewport", "cumulative", "resample", "st
 ASCII_RAMP = " .:-=+*#%@"
 
 #: glyph of an overlay's outline by kind (readable without colour)
-OVERLAY_GLYPHS = {"detector": ":", "source": "o", "background": "+", "exclude": "x"}
+OVERLAY_GLYPHS = {"detector": ":", "source": "o", "background": "+", "exclude": "x",
+                  "selected": "#"}
 
 # a perceptually ordered map (dark blue → green → yellow) that survives 256-colour quantisation
 _ANCHORS = np.array([[13, 8, 135], [84, 2, 163], [139, 10, 165], [185, 50, 137],
@@ -65,7 +66,8 @@ class OverlayShape:
     Attributes
     ----------
     kind : str
-        "source", "background", "exclude" or "detector" (chooses glyph and colour).
+        "source", "background", "exclude", "detector" or "selected" (the shape being edited;
+        chooses glyph and colour).
     shape : str
         "circle" (params x, y, r), "box" (x, y, width, height, angle in degrees),
         "polygon" (params x1, y1, x2, y2, ...) or "mask" (the edge of ``mask``).

@@ -31,7 +31,7 @@ from nuskybgd_tui.widgets.image_render import (
 __all__ = ["ImageView"]
 
 _OVERLAY_COLOURS = {"detector": "#ffffff", "source": "#00ff5f", "background": "#00d7ff",
-                    "exclude": "#ff005f"}
+                    "exclude": "#ff005f", "selected": "#ffff00"}
 
 
 class ImageView(Widget, can_focus=True):

@@ -60,6 +60,9 @@ class ParamForm(VerticalScroll):
         self.key = key
         self._params = list(params)
         self._values = dict(values)
+        #: the value each choice field shows: Select reports its first value as a change on
+        #: mount, which must not reach the runner (it would turn a done step stale)
+        self._chosen: dict[str, str] = {}
 
     def compose(self) -> ComposeResult:
         if not self._params:
@@ -87,6 +90,8 @@ class ParamForm(VerticalScroll):
         if choices:
             options = [(str(c), str(c)) for c in choices]
             start = text if text in {o[1] for o in options} else Select.NULL
+            if start is not Select.NULL:
+                self._chosen[p.name] = start
             return Select(options, value=start, allow_blank=start is Select.NULL,
                           id=f"param-{p.name}", compact=True)
         return Input(text, id=f"param-{p.name}", placeholder="required" if _is_required(
@@ -117,8 +122,11 @@ class ParamForm(VerticalScroll):
     def on_select_changed(self, event: Select.Changed) -> None:
         event.stop()
         if event.value is not Select.NULL and event.select.id:
-            self.post_message(self.Edited(self.key, event.select.id.removeprefix("param-"),
-                                          str(event.value)))
+            name = event.select.id.removeprefix("param-")
+            if self._chosen.get(name) == str(event.value):
+                return                          # what it already showed: no edit
+            self._chosen[name] = str(event.value)
+            self.post_message(self.Edited(self.key, name, str(event.value)))
 
 
 def _is_required(value: Any) -> bool:

@@ -54,7 +54,7 @@ class RegionsStep(Step):
         "(projbgd's det<d><m>im.fits): minus a border along the edges and gaps, minus the source "
         "(its region, and a circle out to where its PSF wings fall below 1% of the background per "
         "pixel), minus your exclusions (sky regions, or StrayCats-style DET1 regions mapped through "
-        "the aspect). A detector left with too little area is skipped and said so. The source "
+        "the aspect); with hand-drawn background areas (--within), only inside them. A detector left with too little area is skipped and said so. The source "
         "region src<m>.reg is yours: draw it on the 3-20 keV image in ds9 and save it in bgd/."
     )
     params = (
@@ -64,6 +64,9 @@ class RegionsStep(Step):
               help="ds9 source region (e.g. bgd/srcA.reg, drawn in ds9 on the source)"),
         Param("exclude", "paths", (), role="input",
               help="ds9 files in sky coordinates to exclude (stray light), comma-separated"),
+        Param("within", "paths", (), role="input",
+              help="ds9 files in sky coordinates: cut the background regions only inside their area "
+                   "(hand-drawn background regions, still split per detector), comma-separated"),
         Param("det1_exclude", "paths", (), role="input",
               help="ds9 files in DET1 image coordinates to exclude (StrayCats regions), comma-separated"),
         Param("det1_file", "path", None, role="input",
@@ -137,7 +140,7 @@ class RegionsStep(Step):
         with atomic_set(targets, overwrite=self.overwrite, require_all=False) as stage:
             res = make_background_regions(
                 self.event_file, list(self.det_images), self.src, stage[targets[0]].parent,
-                exclusions=list(self.exclude), det1_exclusions=list(self.det1_exclude), det1_file=self.det1_file,
+                exclusions=list(self.exclude), within=list(self.within), det1_exclusions=list(self.det1_exclude), det1_file=self.det1_file,
                 convention=self.convention, border=self.border, fraction=self.fraction,
                 radius_arcsec=self.radius, min_pixels=self.min_pixels, overwrite=True,
                 reporter=StagedReporter(rep))
