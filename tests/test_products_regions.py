@@ -64,6 +64,11 @@ def test_bad_region_files_are_clear_errors(tmp_path):
     bad.write_text("fk5\ncircl(84.9,-69.7,60\")\n")
     with pytest.raises(InputError, match="bad.reg.*circl"):
         region_mask(bad, (10, 10), _nustar_wcs(84.9, -69.7, 10))
+    short = tmp_path / "short.reg"
+    short.write_text("fk5\ncircle(84.9,-69.7)\n")             # no radius
+    with pytest.raises(InputError, match=r"short.reg .*\(a circle shape lacks its radius\)") as err:
+        region_mask(short, (10, 10), _nustar_wcs(84.9, -69.7, 10))
+    assert "__init__" not in str(err.value) and "SkyRegion" not in str(err.value)
     empty = tmp_path / "empty.reg"
     empty.write_text("# Region file format: DS9 version 4.1\nfk5\n")
     with pytest.raises(InputError, match="no region shape"):

@@ -23,6 +23,7 @@ line, text, …).
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -66,6 +67,18 @@ def is_included(reg) -> bool:
     return bool(int(reg.meta.get("include", 1)))
 
 
+def _parse_problem(exc: Exception) -> str:
+    """What was wrong with a ds9 file, in the file's terms rather than the parser's classes."""
+    text = str(exc)
+    match = re.search(r"(\w+?)(?:Sky|Pixel)Region\.__init__\(\) missing .*?'(\w+)'", text)
+    if match:
+        return f"a {match.group(1).lower()} shape lacks its {match.group(2)}"
+    match = re.search(r"(\w+?)(?:Sky|Pixel)Region\.__init__\(\) takes", text)
+    if match:
+        return f"a {match.group(1).lower()} shape has too many values"
+    return text.rstrip(".")
+
+
 def read_regions(path: str | Path) -> list:
     """Read the shapes of a ds9 region file.
 
@@ -94,8 +107,8 @@ def read_regions(path: str | Path) -> list:
             warnings.simplefilter("always")
             shapes = Regions.read(str(p), format="ds9")
     except Exception as exc:  # regions raises several types for malformed files
-        raise InputError(f"region file {p} is not a valid ds9 region file ({exc}); fix or "
-                         "re-save it from ds9.", p) from None
+        raise InputError(f"region file {p} is not a valid ds9 region file ({_parse_problem(exc)}); "
+                         "fix or re-save it from ds9.", p) from None
     for w in caught:
         text = str(w.message)
         if "unable to parse" in text or "not a valid" in text:
