@@ -109,3 +109,17 @@ def _drawn_overlays(app) -> list:
     """The overlays the region editor draws now (none while it is being mounted)."""
     views = [v for editor in app.query(RegionEditor) for v in editor.query(ImageView)]
     return list(views[0].overlays) if views else []
+
+
+def test_region_overlays_keep_ds9_image_coordinates(tmp_path: Path):
+    """A ds9 image-coordinate shape is drawn at the numbers written in the file (the library
+    works in 0-based array pixels, the overlays in ds9's 1-based image pixels)."""
+    from nuskybgd_tui.region_views import region_overlays
+
+    reg = tmp_path / "shapes.reg"
+    reg.write_text("image\ncircle(101,51,10)\n-box(40,30,8,6,0)\npolygon(10,10,20,10,20,25)\n")
+    shapes = {s.shape: s for s in region_overlays(reg, "background", None)}
+    assert shapes["circle"].params == pytest.approx((101, 51, 10))
+    assert shapes["circle"].kind == "background" and shapes["box"].kind == "exclude"
+    assert shapes["box"].params[:4] == pytest.approx((40, 30, 8, 6))
+    assert shapes["polygon"].params == pytest.approx((10, 10, 20, 10, 20, 25))

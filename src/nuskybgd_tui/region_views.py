@@ -48,7 +48,9 @@ def regions_hint(runner: Any, key: str) -> str:
 
 
 def region_overlays(path: Path, kind: str, reference: Path | None) -> list[OverlayShape]:
-    """The circles, boxes and polygons of a ds9 file as overlays (excluded shapes as "exclude")."""
+    """The circles, boxes and polygons of a ds9 file as overlays (excluded shapes as "exclude").
+
+    The library gives 0-based array pixels; overlays are in ds9 image coordinates (1-based)."""
     from nuskybgd.pipeline import views
 
     out = []
@@ -56,12 +58,12 @@ def region_overlays(path: Path, kind: str, reference: Path | None) -> list[Overl
         p, label = shape["params"], path.stem
         use = kind if shape["include"] else "exclude"
         if shape["kind"] == "circle":
-            out.append(OverlayShape(use, "circle", (p["x"], p["y"], p["r"]), label))
+            out.append(OverlayShape(use, "circle", (p["x"] + 1, p["y"] + 1, p["r"]), label))
         elif shape["kind"] == "box":
-            out.append(OverlayShape(use, "box", (p["x"], p["y"], p["width"], p["height"],
-                                                 p["angle"]), label))
+            out.append(OverlayShape(use, "box", (p["x"] + 1, p["y"] + 1, p["width"],
+                                                 p["height"], p["angle"]), label))
         elif shape["kind"] == "polygon":
-            xy = np.column_stack([p["x"], p["y"]]).ravel()
+            xy = np.column_stack([np.asarray(p["x"]) + 1, np.asarray(p["y"]) + 1]).ravel()
             out.append(OverlayShape(use, "polygon", tuple(float(v) for v in xy), label))
     return out
 
@@ -222,14 +224,16 @@ class RegionEditor(ProductView):
 
         rs, m = self.regions, self.module
         c = rs.source
-        items: list[OverlayShape] = [OverlayShape("source", "circle", (c.x, c.y, c.r), f"src{m}")]
+        # the set holds 0-based array pixels; overlays are ds9 image coordinates (1-based)
+        items: list[OverlayShape] = [OverlayShape("source", "circle", (c.x + 1, c.y + 1, c.r),
+                                                  f"src{m}")]
         radius, _ = self._exclusion_radius()
-        items.append(OverlayShape("exclude", "circle", (c.x, c.y, radius or 0.0),
+        items.append(OverlayShape("exclude", "circle", (c.x + 1, c.y + 1, radius or 0.0),
                                   "source exclusion"))
         for n, s in enumerate(rs.shapes, 1):
             kind = "background" if s.include else "exclude"
-            params = ((s.x, s.y, s.r) if s.kind == "circle"
-                      else (s.x, s.y, s.width, s.height, s.angle))
+            params = ((s.x + 1, s.y + 1, s.r) if s.kind == "circle"
+                      else (s.x + 1, s.y + 1, s.width, s.height, s.angle))
             items.append(OverlayShape(kind, s.kind, params, f"shape {n}"))
         shapes = []
         reference = editing.sky_image_path(self._runner, m)
