@@ -159,8 +159,12 @@ def statistics_table(state_json: str | Path) -> dict:
 def parameter_table(state_json: str | Path) -> list[dict]:
     """Every parameter of the fitted model: ``id`` (XSPEC ``source:index``), ``name`` (the
     project's naming), ``value``, ``error`` (1σ, free parameters only), ``status``
-    (free/frozen/linked) and ``link`` (the expression of a linked one)."""
+    (free/frozen/linked), ``link`` (the expression of a linked one) and ``thaw``: the choice of
+    the fit's ``--thaw`` that unties and thaws it (``24keV``, ``88keV``), None for the others."""
     from nuskybgd.workflow.fit import load_fitted
+    from nuskybgd.workflow.recipe import LINE_CHOICES
+
+    thaw_of = {comp: choice for choice, comps in LINE_CHOICES.items() for comp in comps}
 
     state = _load_state(state_json)
     errors = {p["id"]: p["error"] for p in state["report"]["parameters"]}
@@ -171,7 +175,8 @@ def parameter_table(state_json: str | Path) -> list[dict]:
         status = "linked" if p.link is not None else ("frozen" if p.frozen else "free")
         rows.append({"id": p.xspec_id, "name": p.full_name,
                      "value": float(p.value), "error": errors.get(p.xspec_id), "status": status,
-                     "link": None if p.link is None else str(p.link)})
+                     "link": None if p.link is None else str(p.link),
+                     "thaw": thaw_of.get(p.component) if p.source == "intbgd" and p.name == "norm" else None})
     return rows
 
 

@@ -114,11 +114,32 @@ class ParamForm(VerticalScroll):
         self.post_message(self.Edited(self.key, event.input.id.removeprefix("param-"),
                                       event.value))
 
+    def set_value(self, name: str, value: Any) -> None:
+        """Show ``value`` in ``name``'s field (the session changed it elsewhere, e.g. the fit's
+        recipe checklist); posts no :class:`Edited`."""
+        text = format_param_value(value)
+        self._values[name] = value
+        widget = self.query_one(f"#param-{name}")
+        if isinstance(widget, Select):
+            with widget.prevent(Select.Changed):
+                widget.value = text if text else Select.NULL
+        else:
+            widget.value = text
+
     def on_select_changed(self, event: Select.Changed) -> None:
         event.stop()
-        if event.value is not Select.NULL and event.select.id:
-            self.post_message(self.Edited(self.key, event.select.id.removeprefix("param-"),
-                                          str(event.value)))
+        if event.value is Select.NULL or not event.select.id:
+            return
+        name = event.select.id.removeprefix("param-")
+        # a Select reports its first value when mounted: only a change of value is an edit
+        if str(event.value) == format_param_value(self._values.get(name, self._default(name))):
+            return
+        self._values[name] = str(event.value)
+        self.post_message(self.Edited(self.key, name, str(event.value)))
+
+    def _default(self, name: str) -> Any:
+        declared = next((p for p in self._params if p.name == name), None)
+        return getattr(declared, "default", None)
 
 
 def _is_required(value: Any) -> bool:

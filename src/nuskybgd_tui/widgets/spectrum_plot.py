@@ -6,11 +6,12 @@ it is given; the numbers come from the pipeline's results.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
-from textual.app import ComposeResult
+from textual.app import ComposeResult, RenderResult
 from textual.containers import Vertical
 from textual.widgets import Static
 from textual_plotext import PlotextPlot
@@ -61,7 +62,7 @@ class SpectrumPlot(Vertical):
     DEFAULT_CSS = """
     SpectrumPlot { height: 1fr; min-height: 10; }
     SpectrumPlot #spectrum-main { height: 3fr; }
-    SpectrumPlot #spectrum-resid { height: 1fr; min-height: 4; }
+    SpectrumPlot #spectrum-resid { height: 1fr; min-height: 6; }
     SpectrumPlot #spectrum-caption { height: 1; }
     """
 
@@ -72,8 +73,8 @@ class SpectrumPlot(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static("", id="spectrum-caption", markup=False)
-        yield PlotextPlot(id="spectrum-main")
-        yield PlotextPlot(id="spectrum-resid")
+        yield _Redrawn(id="spectrum-main")
+        yield _Redrawn(id="spectrum-resid")
 
     def on_mount(self) -> None:
         if self._spectrum is not None:
@@ -88,38 +89,83 @@ class SpectrumPlot(Vertical):
         """Draw ``spectrum`` (replacing what was shown)."""
         self._spectrum = spectrum
         energy = np.asarray(spectrum.energy, float)
-        rate = np.asarray(spectrum.rate, float)
-        good = (energy > 0) & (rate > 0)
-        main = self.query_one("#spectrum-main", PlotextPlot).plt
-        main.clear_figure()
-        main.xscale("log")
-        main.yscale("log")
-        main.xlabel("keV")
-        main.ylabel("counts/s/keV")
-        main.scatter(energy[good].tolist(), rate[good].tolist(), label="data", marker="dot")
-        if spectrum.model is not None:
-            model = np.asarray(spectrum.model, float)
-            ok = (energy > 0) & (model > 0)
-            main.plot(energy[ok].tolist(), model[ok].tolist(), label="model")
-        for name, values in spectrum.components.items():
-            comp = np.asarray(values, float)
-            ok = (energy > 0) & (comp > 0)
-            if ok.any():
-                main.plot(energy[ok].tolist(), comp[ok].tolist(), label=name, marker="braille")
-        resid_plot = self.query_one("#spectrum-resid", PlotextPlot)
-        resid = resid_plot.plt
-        resid.clear_figure()
+        main = self.query_one("#spectrum-main", _Redrawn)
+        main.drawer = lambda plt: _draw_main(plt, spectrum)
         res = spectrum.residuals()
         ok = np.isfinite(res) & (energy > 0)
+        resid_plot = self.query_one("#spectrum-resid", _Redrawn)
         resid_plot.display = bool(ok.any())     # no model (a bare spectrum): no residuals
-        if ok.any():
-            resid.xscale("log")
-            resid.scatter(energy[ok].tolist(), res[ok].tolist(), marker="dot")
-            resid.horizontal_line(0.0)
-            resid.ylabel("σ")
+        resid_plot.drawer = lambda plt: _draw_residuals(plt, energy[ok], res[ok])
         names = ", ".join(["data", *(["model"] if spectrum.model is not None else []),
                            *spectrum.components])
         self.query_one("#spectrum-caption", Static).update(
             f"{spectrum.label or 'spectrum'}: {names}")
         for plot in self.query(PlotextPlot):
             plot.refresh()
+
+
+class _Redrawn(PlotextPlot):
+    """A plot drawn afresh before every render: plotext applies a log scale to the stored
+    points when it builds, so building the same figure twice (a resize) would take the log of
+    logs; redrawing from the data each time keeps every build correct."""
+
+    drawer: Callable[[Any], None] | None = None
+
+    def render(self) -> RenderResult:
+        plt = self.plt
+        plt.clear_figure()
+        if self.drawer is not None:
+            self.drawer(plt)
+        return super().render()
+
+
+#: components are drawn down to this fraction of the lowest data or model rate (a component
+#: falling to 1e-10 would otherwise squeeze the data into the top rows)
+COMPONENT_FLOOR = 0.05
+#: plotext colour of each curve (the legend names them; data keep the theme's colour)
+CURVE_COLOURS = {"model": "red", "apbgd": "blue", "intbgd": "green", "fcxb": "cyan",
+                 "intn": "yellow", "background": "red"}
+
+
+def _draw_main(main: Any, spectrum: SpectrumData) -> None:
+    energy = np.asarray(spectrum.energy, float)
+    rate = np.asarray(spectrum.rate, float)
+    good = (energy > 0) & (rate > 0)
+    main.xscale("log")
+    main.yscale("log")
+    main.xlabel("keV")
+    main.ylabel("counts/s/keV")
+    shown = [rate[good]]
+    if spectrum.model is not None:
+        model = np.asarray(spectrum.model, float)
+        ok_model = (energy > 0) & (model > 0)
+        shown.append(model[ok_model])
+    values = np.concatenate(shown)
+    floor = COMPONENT_FLOOR * float(values.min()) if values.size else 0.0
+    for name, comp_values in spectrum.components.items():
+        comp = np.asarray(comp_values, float)
+        ok = (energy > 0) & (comp > max(floor, 0.0))
+        if ok.any():
+            main.plot(energy[ok].tolist(), comp[ok].tolist(), label=name, marker="braille",
+                      color=CURVE_COLOURS.get(name, "magenta"))
+            values = np.concatenate([values, comp[ok]])
+    if spectrum.model is not None and ok_model.any():
+        main.plot(energy[ok_model].tolist(), model[ok_model].tolist(), label="model",
+                  marker="braille", color=CURVE_COLOURS["model"])
+    # the data last: drawn over the curves
+    main.scatter(energy[good].tolist(), rate[good].tolist(), label="data", marker="dot",
+                 color="white")
+    if values.size:
+        # decade ticks labelled 1e-4, 1e-3 … (plotext's own labels are 12-digit decimals)
+        lo, hi = np.ceil(np.log10(values.min())), np.floor(np.log10(values.max()))
+        decades = np.arange(lo, hi + 1)
+        main.yticks((10.0 ** decades).tolist(), [f"1e{int(d)}" for d in decades])
+
+
+def _draw_residuals(resid: Any, energy: np.ndarray, res: np.ndarray) -> None:
+    if not len(energy):
+        return
+    resid.xscale("log")
+    resid.horizontal_line(0.0)
+    resid.scatter(energy.tolist(), res.tolist(), marker="dot", label="(data−model)/σ")
+    resid.xticks([])                     # the energies are those of the plot above

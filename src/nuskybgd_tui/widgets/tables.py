@@ -35,6 +35,8 @@ class FitParameter:
         The XSPEC index as a hint (``intbgd:16``), "" when none.
     unit : str
         Unit of the value.
+    state : str
+        What the state column shows instead of free/frozen ("linked", "linked → thaw"), "".
     """
 
     name: str
@@ -43,6 +45,7 @@ class FitParameter:
     frozen: bool = False
     xspec: str = ""
     unit: str = ""
+    state: str = ""
 
 
 class ParameterTable(DataTable):
@@ -79,8 +82,8 @@ class ParameterTable(DataTable):
         self.clear()
         for p in self._parameters:
             value = _num(p.value) + (f" {p.unit}" if p.unit else "")
-            self.add_row(p.name, value, _num(p.error), "frozen" if p.frozen else "free",
-                         p.xspec, key=p.name)
+            self.add_row(p.name, value, _num(p.error),
+                         p.state or ("frozen" if p.frozen else "free"), p.xspec, key=p.name)
         if self._parameters:
             self.move_cursor(row=min(row, len(self._parameters) - 1))
 
