@@ -180,7 +180,7 @@ def test_spectrum_residuals_and_plot():
         async with app.run_test(size=(80, 24)) as pilot:
             await pilot.pause()
             caption = str(plot.query_one("#spectrum-caption", Static).render())
-            assert caption == "bgd0A: data, model, apbgd"
+            assert caption == "bgd0A: • data ─ model ─ apbgd"
             assert plot.spectrum is data
     run(scenario())
 

@@ -347,6 +347,8 @@ class FitView(_Loading):
 class SpecView(_Loading):
     """The source spectrum against its projected background (``n`` next source)."""
 
+    can_focus = True            # nothing inside takes keys: the view itself does (n, z)
+
     DEFAULT_CSS = """
     SpecView .view-caption { height: auto; max-height: 2; }
     SpecView #spec-files { height: auto; max-height: 2; color: $text-muted; }
@@ -399,7 +401,7 @@ class SpecView(_Loading):
         src = self.spec.sources[self.index]
         comps = {"background": src.background, **dict(src.components)}
         self.query_one(SpectrumPlot).show(SpectrumData(
-            src.energy, src.source, src.source_error, None, comps, label=src.name))
+            src.energy, src.source, src.source_error, None, comps, label="source"))
         cross = (f"background dominates above {src.crossover_keV:.1f} keV"
                  if src.crossover_keV is not None else "the source dominates up to 79 keV")
         count = f"{self.index + 1}/{len(self.spec.sources)} " if len(self.spec.sources) > 1 else ""

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from rich.text import Text
 from textual.app import ComposeResult, RenderResult
 from textual.containers import Vertical
 from textual.widgets import Static
@@ -96,10 +97,15 @@ class SpectrumPlot(Vertical):
         resid_plot = self.query_one("#spectrum-resid", _Redrawn)
         resid_plot.display = bool(ok.any())     # no model (a bare spectrum): no residuals
         resid_plot.drawer = lambda plt: _draw_residuals(plt, energy[ok], res[ok])
-        names = ", ".join(["data", *(["model"] if spectrum.model is not None else []),
-                           *spectrum.components])
-        self.query_one("#spectrum-caption", Static).update(
-            f"{spectrum.label or 'spectrum'}: {names}")
+        # the caption is the legend (plotext's legend would cover the low-energy data)
+        names = ["data", *(["model"] if spectrum.model is not None else []), *spectrum.components]
+        legend = Text(f"{spectrum.label or 'spectrum'}: ")
+        for n, name in enumerate(names):
+            legend.append(("• " if name == "data" else "─ ") + name,
+                          style=f"color({CURVE_COLOURS.get(name, 201)})")
+            if n < len(names) - 1:
+                legend.append(" ")
+        self.query_one("#spectrum-caption", Static).update(legend)
         for plot in self.query(PlotextPlot):
             plot.refresh()
 
@@ -123,8 +129,9 @@ class _Redrawn(PlotextPlot):
 #: falling to 1e-10 would otherwise squeeze the data into the top rows)
 COMPONENT_FLOOR = 0.05
 #: plotext colour of each curve (the legend names them; data keep the theme's colour)
-CURVE_COLOURS = {"model": "red", "apbgd": "blue", "intbgd": "green", "fcxb": "cyan",
-                 "intn": "yellow", "background": "red"}
+#: (xterm-256 codes: fixed colours, not remapped by the terminal's ANSI palette)
+CURVE_COLOURS = {"model": 196, "apbgd": 33, "intbgd": 40, "fcxb": 51, "intn": 214,
+                 "background": 196, "data": 255}
 
 
 def _draw_main(main: Any, spectrum: SpectrumData) -> None:
@@ -146,15 +153,15 @@ def _draw_main(main: Any, spectrum: SpectrumData) -> None:
         comp = np.asarray(comp_values, float)
         ok = (energy > 0) & (comp > max(floor, 0.0))
         if ok.any():
-            main.plot(energy[ok].tolist(), comp[ok].tolist(), label=name, marker="braille",
-                      color=CURVE_COLOURS.get(name, "magenta"))
+            main.plot(energy[ok].tolist(), comp[ok].tolist(), marker="braille",
+                      color=CURVE_COLOURS.get(name, 201))
             values = np.concatenate([values, comp[ok]])
     if spectrum.model is not None and ok_model.any():
-        main.plot(energy[ok_model].tolist(), model[ok_model].tolist(), label="model",
+        main.plot(energy[ok_model].tolist(), model[ok_model].tolist(),
                   marker="braille", color=CURVE_COLOURS["model"])
     # the data last: drawn over the curves
-    main.scatter(energy[good].tolist(), rate[good].tolist(), label="data", marker="dot",
-                 color="white")
+    main.scatter(energy[good].tolist(), rate[good].tolist(), marker="dot",
+                 color=CURVE_COLOURS["data"])
     if values.size:
         # decade ticks labelled 1e-4, 1e-3 … (plotext's own labels are 12-digit decimals)
         lo, hi = np.ceil(np.log10(values.min())), np.floor(np.log10(values.max()))
@@ -167,5 +174,6 @@ def _draw_residuals(resid: Any, energy: np.ndarray, res: np.ndarray) -> None:
         return
     resid.xscale("log")
     resid.horizontal_line(0.0)
-    resid.scatter(energy.tolist(), res.tolist(), marker="dot", label="(data−model)/σ")
+    resid.scatter(energy.tolist(), res.tolist(), marker="dot", color=CURVE_COLOURS["data"])
+    resid.ylabel("(data−model)/σ")
     resid.xticks([])                     # the energies are those of the plot above
