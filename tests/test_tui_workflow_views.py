@@ -116,7 +116,7 @@ def test_fit_view_shows_the_fit_and_switches_the_recipe(finished, tmp_path: Path
                      for i in range(stats.row_count)}
             assert cells["cstat"] == f"{report['statistic']:.1f}"
             assert cells["dof"] == str(report["dof"])
-            assert cells["p-value"] != "—"
+            assert cells["p-value (50 sims)"] != "—"
             assert sum(k.startswith("bgd") for k in cells) == 4
             # parameters by the project's names, the XSPEC index as a hint, ±1σ of the free ones
             await pilot.press("v")
@@ -268,7 +268,8 @@ def test_config_view_validates_and_saves(finished, tmp_path: Path):
             area = view.query_one(TextArea)
             assert area.text == original and area.has_focus
             status = view.query_one("#config-status", Static)
-            assert str(status.render()) == "✔ bgdinfoA.json is valid · ctrl+s saves"
+            assert str(status.render()) == ("✔ bgdinfoA.json is valid · ctrl+s saves · tab "
+                                            "leaves the editor")
             # a trailing comma: the loader's sentence, in place; saving refuses, nothing written
             last_value_end = original.rstrip().rfind("\n")          # before the closing }
             area.move_cursor(area.document.get_location_from_index(last_value_end))

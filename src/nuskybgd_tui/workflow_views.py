@@ -171,7 +171,8 @@ class FitView(_Loading):
     FitView TabbedContent { height: 1fr; }
     FitView TabPane { padding: 0; height: 1fr; }
     FitView ParameterTable, FitView FitStatsTable { height: 1fr; }
-    FitView RecipeChecklist { height: 1fr; border: none; padding: 0; }
+    FitView RecipeChecklist, FitView RecipeChecklist:focus { height: 1fr; border: none;
+        padding: 0; }
     FitView #fit-param-note { height: 1; color: $text-muted; }
     """
     BINDINGS = [Binding("n", "cycle(1)", "next region"),
@@ -226,14 +227,13 @@ class FitView(_Loading):
         self.query_one(FitStatsTable).set_statistics(FitStatistics(
             st["statistic"], st["value"], st["dof"], st["p_value"],
             [(f"{name} ({row['fraction']:.0%})", row["statistic"])
-             for name, row in zip(regions, st["rows"], strict=False)]))
+             for name, row in zip(regions, st["rows"], strict=False)], st["n_sim"]))
         self._show_parameters()
         self._show_spectrum()
 
     def _fit_summary(self) -> str:
         st = self.fit.statistics
-        p = (f", p={st['p_value']:.2g} ({st['n_sim']} sims)" if st["p_value"] is not None
-             else "")
+        p = f", p={st['p_value']:.2g}" if st["p_value"] is not None else ""
         return f"{st['statistic']} {st['value']:.1f}/{st['dof']} dof{p}"
 
     def _show_spectrum(self) -> None:
@@ -266,7 +266,7 @@ class FitView(_Loading):
         params = self.fit.parameters
         free = sum(p["status"] == "free" for p in params)
         self.query_one("#fit-param-note", Static).update(
-            f"{len(params)} parameters, {free} free · t: thaw/freeze the 24/88 keV lines")
+            f"{free} of {len(params)} free · t thaws/ties the 24 and 88 keV lines")
         self.query_one(ParameterTable).set_parameters(self._parameter_rows())
 
     # -- keys
@@ -419,7 +419,8 @@ class SimplifyView(_Loading):
 
     DEFAULT_CSS = """
     SimplifyView .view-caption { height: auto; max-height: 2; }
-    SimplifyView TextArea { height: 1fr; border: none; padding: 0; }
+    SimplifyView TextArea, SimplifyView TextArea:focus { height: 1fr; border: none;
+        padding: 0; }
     """
 
     def __init__(self, runner: Any, key: str, outputs: Sequence[Path]) -> None:
@@ -465,10 +466,10 @@ class ConfigView(ProductView):
     DEFAULT_CSS = """
     ConfigView #config-status { height: auto; max-height: 3; }
     ConfigView #config-status.-error { color: $error; }
-    ConfigView TextArea { height: 1fr; border: none; padding: 0; }
+    ConfigView TextArea, ConfigView TextArea:focus { height: 1fr; border: none; padding: 0; }
     """
     BINDINGS = [Binding("ctrl+s", "save", "save", priority=True),
-                Binding("ctrl+z", "zoom", "full screen", show=False)]
+                Binding("f11", "zoom", "full screen")]
     #: seconds without typing before the text is validated
     CHECK_DELAY = 0.3
 
@@ -510,7 +511,8 @@ class ConfigView(ProductView):
         self.problem = config_editing.check_config(self._runner, self.key, self.text)
         status = self.query_one("#config-status", Static)
         status.set_class(bool(self.problem), "-error")
-        status.update(self.problem or f"✔ {self.path.name} is valid · ctrl+s saves")
+        status.update(self.problem or f"✔ {self.path.name} is valid · ctrl+s saves · "
+                      "tab leaves the editor")
         return self.problem
 
     def on_text_area_changed(self, event: TextArea.Changed) -> None:

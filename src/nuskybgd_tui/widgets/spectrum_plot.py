@@ -80,6 +80,9 @@ class SpectrumPlot(Vertical):
     def on_mount(self) -> None:
         if self._spectrum is not None:
             self.show(self._spectrum)
+        else:                           # nothing to draw yet: no empty frames
+            for plot in self.query(PlotextPlot):
+                plot.display = False
 
     @property
     def spectrum(self) -> SpectrumData | None:
@@ -92,6 +95,7 @@ class SpectrumPlot(Vertical):
         energy = np.asarray(spectrum.energy, float)
         main = self.query_one("#spectrum-main", _Redrawn)
         main.drawer = lambda plt: _draw_main(plt, spectrum)
+        main.display = True
         res = spectrum.residuals()
         ok = np.isfinite(res) & (energy > 0)
         resid_plot = self.query_one("#spectrum-resid", _Redrawn)
