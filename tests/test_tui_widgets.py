@@ -182,6 +182,15 @@ def test_spectrum_residuals_and_plot():
             caption = str(plot.query_one("#spectrum-caption", Static).render())
             assert caption == "bgd0A: • data ─ model ─ apbgd"
             assert plot.spectrum is data
+            main, resid = plot.query_one("#spectrum-main"), plot.query_one("#spectrum-resid")
+            assert resid.display                               # 24 rows: room for residuals
+            first = str(main.render())
+            # a second build at another size (plotext's log scale once took the log of logs)
+            await pilot.resize_terminal(60, 12)
+            await pilot.pause()
+            again = str(main.render())
+            assert "1e-1" in first and "1e-1" in again and "keV" in again
+            assert not resid.display                           # 12 rows: the spectrum only
     run(scenario())
 
 

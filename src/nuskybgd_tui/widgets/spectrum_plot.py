@@ -67,10 +67,14 @@ class SpectrumPlot(Vertical):
     SpectrumPlot #spectrum-caption { height: 1; }
     """
 
+    #: below this height (rows) the residuals are hidden: the spectrum needs the room
+    RESIDUALS_MIN_HEIGHT = 16
+
     def __init__(self, spectrum: SpectrumData | None = None, *, id: str | None = None,
                  classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self._spectrum = spectrum
+        self._has_residuals = False
 
     def compose(self) -> ComposeResult:
         yield Static("", id="spectrum-caption", markup=False)
@@ -83,6 +87,13 @@ class SpectrumPlot(Vertical):
         else:                           # nothing to draw yet: no empty frames
             for plot in self.query(PlotextPlot):
                 plot.display = False
+
+    def on_resize(self) -> None:
+        self._show_residuals()
+
+    def _show_residuals(self) -> None:
+        shown = self._has_residuals and self.size.height >= self.RESIDUALS_MIN_HEIGHT
+        self.query_one("#spectrum-resid", _Redrawn).display = shown
 
     @property
     def spectrum(self) -> SpectrumData | None:
@@ -99,7 +110,8 @@ class SpectrumPlot(Vertical):
         res = spectrum.residuals()
         ok = np.isfinite(res) & (energy > 0)
         resid_plot = self.query_one("#spectrum-resid", _Redrawn)
-        resid_plot.display = bool(ok.any())     # no model (a bare spectrum): no residuals
+        self._has_residuals = bool(ok.any())    # no model (a bare spectrum): no residuals
+        self._show_residuals()
         resid_plot.drawer = lambda plt: _draw_residuals(plt, energy[ok], res[ok])
         # the caption is the legend (plotext's legend would cover the low-energy data)
         names = ["data", *(["model"] if spectrum.model is not None else []), *spectrum.components]
