@@ -277,9 +277,13 @@ def test_config_view_validates_and_saves(finished, tmp_path: Path):
             await until(pilot, lambda: view.problem != "")
             assert str(status.render()).startswith(f"{path} is not valid JSON (")
             assert "\n" not in view.problem
+            area.move_cursor((0, 0))
             await pilot.press("ctrl+s")
             await pilot.pause()
             assert path.read_text() == original
+            # the cursor is put on the error: the closing brace after the trailing comma
+            lines = area.text.splitlines()
+            assert area.cursor_location == (len(lines) - 1, 0) and lines[-1] == "}"
             # a valid change: saved atomically, the fit and what follows become stale
             area.load_text(original.replace('"intbgd_fix_line_ratios": true',
                                             '"intbgd_fix_line_ratios": false'))

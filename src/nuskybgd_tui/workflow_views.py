@@ -537,6 +537,9 @@ class ConfigView(ProductView):
         except NuskybgdError as exc:
             self.check()
             self.app.notify(str(exc), severity="error", markup=False)
+            where = config_editing.json_error_location(self.text)
+            if where is not None:               # the cursor goes to the error
+                self.query_one(TextArea).move_cursor(where)
             return
         status = self.query_one("#config-status", Static)
         status.set_class(False, "-error")

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # pragma: no cover
     from nuskybgd.pipeline.runner import Runner
 
-__all__ = ["ConfigEdit", "config_path", "config_text", "check_config", "save_config"]
+__all__ = ["ConfigEdit", "config_path", "config_text", "check_config", "json_error_location",
+           "save_config"]
 
 
 @dataclass
@@ -69,6 +70,18 @@ def check_config(runner: Runner, key: str, text: str) -> str:
     except InputError as exc:
         return str(exc)
     return ""
+
+
+def json_error_location(text: str) -> tuple[int, int] | None:
+    """Where ``text`` stops being JSON: (line, column), both 0-based, for placing an editor's
+    cursor on the error; None when it parses."""
+    import json
+
+    try:
+        json.loads(text)
+    except json.JSONDecodeError as exc:
+        return exc.lineno - 1, exc.colno - 1
+    return None
 
 
 def save_config(runner: Runner, key: str, text: str) -> ConfigEdit:
