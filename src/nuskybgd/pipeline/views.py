@@ -286,8 +286,10 @@ def fit_view(runner: Runner | None = None, key: str | None = None, state: str | 
     from nuskybgd.workflow import plotdata
 
     path = Path(state) if state is not None else _product(runner, key, "_fit.json")
-    return FitView(plotdata.fit_curves(path, min_counts), plotdata.statistics_table(path),
-                   plotdata.parameter_table(path), plotdata.recipe_table(path), path)
+    statistics = plotdata.statistics_table(path)        # a file that is no fit state fails here
+    problem = plotdata.fitted_problem(path)              # built once for curves and parameters
+    return FitView(plotdata.fit_curves(path, min_counts, problem), statistics,
+                   plotdata.parameter_table(path, problem), plotdata.recipe_table(path), path)
 
 
 def spec_view(runner: Runner | None = None, key: str | None = None, config: str | Path | None = None,
