@@ -160,6 +160,15 @@ def test_fit_view_shows_the_fit_and_switches_the_recipe(finished, tmp_path: Path
             assert runner.instance("fit.A").params["solar_off"] is False
             assert "--solar-off=no" in str(app.query_one("#command-line", Static).render())
             assert app.query_one(ParamForm).value_of("solar_off") == "no"
+            # reopening the stage shows the unchanged fit at once (read once, kept by mtime)
+            await app.open_stage("spec")
+            await app.open_stage("fit")
+
+            def reopened():
+                found = app.query(FitView)
+                return bool(found) and found.first() is not view and found.first().loaded
+            await until(pilot, reopened)
+            assert app.query_one(FitView).fit is view.fit       # the same data, not read again
             await pilot.press("q")
 
     _run(ev, scenario)

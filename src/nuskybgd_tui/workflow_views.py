@@ -97,6 +97,11 @@ def _recipe_change(runner: Any, key: str, item: str, enabled: bool) -> dict[str,
     return {item: enabled}
 
 
+#: what the views read, by (view, file, mtime, size): reopening a stage shows it at once
+_READ_CACHE: dict[tuple, Any] = {}
+READ_CACHE_SIZE = 6
+
+
 class _Loading(ProductView):
     """A product view whose data are read in a thread (``loaded`` is True once shown)."""
 
@@ -118,20 +123,45 @@ class _Loading(ProductView):
         else:
             self.screen.maximize(self, container=False)
 
-    @work(thread=True, exclusive=True)
     def _load(self) -> None:
+        """Show the product: at once when it was read before and has not changed since, else
+        read in a thread."""
+        key = self._cache_key()
+        if key is not None and key in _READ_CACHE:
+            self._apply(_READ_CACHE[key], "")
+        else:
+            self._read_in_thread(key)
+
+    def _cache_key(self) -> tuple | None:
+        path = self.product
+        try:
+            stat = path.stat() if path is not None else None
+        except OSError:
+            return None
+        if stat is None:
+            return None
+        return type(self).__name__, str(path), stat.st_mtime_ns, stat.st_size
+
+    @work(thread=True, exclusive=True)
+    def _read_in_thread(self, key: tuple | None) -> None:
         try:
             data, problem = self.read(), ""
         except Exception as exc:  # noqa: BLE001 - a bad product is a sentence, not a crash
             data, problem = None, problem_sentence(self.product, exc)
+        if not problem and key is not None:
+            _READ_CACHE[key] = data
+            while len(_READ_CACHE) > READ_CACHE_SIZE:
+                _READ_CACHE.pop(next(iter(_READ_CACHE)))
         try:
             self.app.call_from_thread(self._loaded, data, problem)
         except RuntimeError:            # the app closed while reading
             pass
 
     def _loaded(self, data: Any, problem: str) -> None:
-        if not self.is_mounted:
-            return
+        if self.is_mounted:             # not removed while the thread read
+            self._apply(data, problem)
+
+    def _apply(self, data: Any, problem: str) -> None:
         self.problem = problem
         if problem:
             self.say(problem)
