@@ -187,6 +187,10 @@ def test_spectrum_residuals_and_plot():
             first = str(main.render())
             # a second build at another size (plotext's log scale once took the log of logs)
             await pilot.resize_terminal(60, 12)
+            for _ in range(200):                               # the resize reaches the plot
+                if plot.size.height < 12:
+                    break
+                await pilot.pause(0.01)
             await pilot.pause()
             again = str(main.render())
             assert "1e-1" in first and "1e-1" in again and "keV" in again
