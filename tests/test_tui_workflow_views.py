@@ -192,6 +192,14 @@ def test_fit_view_before_the_fit_is_a_hint_and_the_recipe(finished, tmp_path: Pa
             await pilot.pause()
             assert runner.instance("fit.A").params["statistic"] == "chi"
             assert "--statistic chi" in str(app.query_one("#command-line", Static).render())
+            # the other way: staged switched off in the parameters form shows in the checklist
+            await pilot.press("e")
+            form = app.query_one(ParamForm)
+            form.query_one("#param-staged").value = "no"
+            await until(pilot, lambda: runner.instance("fit.A").params.get("staged") is False)
+            await pilot.press("o")
+            await until(pilot, lambda: "staged" not in checklist.selected)
+            assert set(checklist.selected) == {"solar_off", "freeze_fcxb"}
             await pilot.press("q")
 
     _run(ev, scenario)

@@ -250,6 +250,13 @@ class FitView(_Loading):
 
         return views.fit_view(self._runner, self.key)
 
+    def on_show(self) -> None:
+        """Shown again (the products tab): the recipe may have changed in the parameters form."""
+        if self.query(RecipeChecklist):
+            self._sync_recipe()
+        if self.fit is not None:
+            self._show_parameters()
+
     def show(self, data: Any) -> None:
         self.fit = data
         st = data.statistics
