@@ -71,6 +71,11 @@ def test_fit_view_tables(products):
     assert params["intbgd:4"]["status"] == "frozen" and params["intbgd:4"]["value"] == 0.0   # solar off
     assert any(p["status"] == "linked" and p["link"] for p in view.parameters)
     assert all(p["error"] is None for p in view.parameters if p["status"] != "free")
+    # the --thaw choices name the norms of the walkthrough's 24 keV pair and 88 keV line
+    thawed = {c: {p["name"].split("@")[0] for p in view.parameters if p["thaw"] == c}
+              for c in ("24keV", "88keV")}
+    assert thawed == {"24keV": {"intbgd.line_24.75keV.norm", "intbgd.line_25.30keV.norm"},
+                      "88keV": {"intbgd.line_87.90keV.norm"}}
     recipe = {r["name"]: r for r in view.recipe}
     assert list(recipe) == ["statistic", "solar_off", "freeze_fcxb", "intn_rescale", "thaw_lines", "staged"]
     assert recipe["solar_off"]["enabled"] and not recipe["intn_rescale"]["enabled"]

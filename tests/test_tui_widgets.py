@@ -180,8 +180,21 @@ def test_spectrum_residuals_and_plot():
         async with app.run_test(size=(80, 24)) as pilot:
             await pilot.pause()
             caption = str(plot.query_one("#spectrum-caption", Static).render())
-            assert caption == "bgd0A: data, model, apbgd"
+            assert caption == "bgd0A: • data ─ model ─ apbgd"
             assert plot.spectrum is data
+            main, resid = plot.query_one("#spectrum-main"), plot.query_one("#spectrum-resid")
+            assert resid.display                               # 24 rows: room for residuals
+            first = str(main.render())
+            # a second build at another size (plotext's log scale once took the log of logs)
+            await pilot.resize_terminal(60, 12)
+            for _ in range(200):                               # the resize reaches the plot
+                if plot.size.height < 12:
+                    break
+                await pilot.pause(0.01)
+            await pilot.pause()
+            again = str(main.render())
+            assert "1e-1" in first and "1e-1" in again and "keV" in again
+            assert not resid.display                           # 12 rows: the spectrum only
     run(scenario())
 
 

@@ -20,6 +20,7 @@ from textual.widget import MountError
 from textual.widgets import Footer, Static, TabbedContent
 
 import nuskybgd_tui.region_views  # noqa: F401  (registers the regions and spectra views)
+import nuskybgd_tui.workflow_views  # noqa: F401  (registers the config, fit, spec and simplify views)
 from nuskybgd_tui.backend import StepThread, instances_of, resume_key, saved_time
 from nuskybgd_tui.help_text import help_for
 from nuskybgd_tui.messages import StepCancelled, StepEventPosted, StepFailed, StepFinished

@@ -16,7 +16,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from nuskybgd.pipeline.runner import Runner
 
 __all__ = ["FitView", "ImageView", "ProductView", "SpecView", "SpectrumView", "detector_outlines", "fit_view",
-           "image", "region_shapes", "spec_view", "spectrum", "stage_products"]
+           "image", "region_shapes", "spec_view", "spectrum", "stage_products", "text"]
 
 
 @dataclass
@@ -286,8 +286,10 @@ def fit_view(runner: Runner | None = None, key: str | None = None, state: str | 
     from nuskybgd.workflow import plotdata
 
     path = Path(state) if state is not None else _product(runner, key, "_fit.json")
-    return FitView(plotdata.fit_curves(path, min_counts), plotdata.statistics_table(path),
-                   plotdata.parameter_table(path), plotdata.recipe_table(path), path)
+    statistics = plotdata.statistics_table(path)        # a file that is no fit state fails here
+    problem = plotdata.fitted_problem(path)              # built once for curves and parameters
+    return FitView(plotdata.fit_curves(path, min_counts, problem), statistics,
+                   plotdata.parameter_table(path, problem), plotdata.recipe_table(path), path)
 
 
 def spec_view(runner: Runner | None = None, key: str | None = None, config: str | Path | None = None,
@@ -300,3 +302,21 @@ def spec_view(runner: Runner | None = None, key: str | None = None, config: str 
         projected = _product(runner, key, ".xcm")
         config = runner.build(key).config
     return SpecView(plotdata.projection_curves(config, projected, min_counts), Path(projected))
+
+
+def text(path: str | Path, limit: int = 1_000_000) -> str:
+    """The text of a product (``bgd_only_srcA.xcm``), at most ``limit`` characters.
+
+    Raises
+    ------
+    InputError
+        The file is missing or not text (one sentence naming it).
+    """
+    from nuskybgd.errors import InputError
+
+    p = Path(path)
+    try:
+        with p.open(encoding="utf-8") as fh:
+            return fh.read(limit)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{p} cannot be read as text ({exc}); run the step again.", p) from None

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from nuskybgd.errors import InputError
 
-__all__ = ["BgdInfo", "MODULES", "config_name", "generate_bgdinfo", "load_bgdinfo", "make_config",
+__all__ = ["BgdInfo", "MODULES", "config_name", "generate_bgdinfo", "load_bgdinfo", "make_config", "parse_bgdinfo",
            "write_bgdinfo"]
 
 MODULES = ("A", "B")
@@ -253,8 +253,21 @@ def load_bgdinfo(path: str | Path, check_files: bool = True) -> BgdInfo:
     if not path.is_file():
         raise InputError(f"configuration {path} does not exist; make it with 'nuskybgd config'.", path)
     try:
-        raw = json.loads(path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        text = path.read_text()
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path} is not valid JSON ({exc}); fix it (a trailing comma is a common "
+                         "cause).", path) from None
+    return parse_bgdinfo(text, path, check_files)
+
+
+def parse_bgdinfo(text: str, path: str | Path, check_files: bool = True) -> BgdInfo:
+    """Validate the text of a ``bgdinfo.json`` as if it were the file ``path`` (which need not
+    exist yet: relative paths inside resolve against its folder).  Same checks and errors as
+    :func:`load_bgdinfo`; nothing is written."""
+    path = Path(path)
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as exc:
         raise InputError(f"{path} is not valid JSON ({exc}); fix it (a trailing comma is a common "
                          "cause).", path) from None
     if not isinstance(raw, dict):

@@ -16,7 +16,7 @@ import numpy as np
 
 from nuskybgd.errors import InputError
 
-__all__ = ["BACKGROUND_SOURCES", "ProjectionCurves", "SpectrumCurves", "display_groups", "fit_curves",
+__all__ = ["BACKGROUND_SOURCES", "ProjectionCurves", "SpectrumCurves", "display_groups", "fit_curves", "fitted_problem",
            "parameter_table", "projection_curves", "recipe_table", "statistics_table"]
 
 #: the background model's sources, in XSPEC source-number order (2–5)
@@ -119,11 +119,19 @@ def _load_state(state_json: str | Path) -> dict:
     return state
 
 
-def fit_curves(state_json: str | Path, min_counts: float = 20.0) -> list[SpectrumCurves]:
-    """Data, total and per-component model and residuals of every spectrum of a fit."""
+def fitted_problem(state_json: str | Path):
+    """The fitted model of ``NAME_fit.json`` built once (the slow part, ~1 s), to hand to
+    :func:`fit_curves` and :func:`parameter_table` together."""
     from nuskybgd.workflow.fit import load_fitted
 
-    problem = load_fitted(state_json).build()
+    return load_fitted(state_json).build()
+
+
+def fit_curves(state_json: str | Path, min_counts: float = 20.0, problem=None) -> list[SpectrumCurves]:
+    """Data, total and per-component model and residuals of every spectrum of a fit
+    (``problem``: the :func:`fitted_problem` of ``state_json`` when already built)."""
+    if problem is None:
+        problem = fitted_problem(state_json)
     return [_curves(problem, si, min_counts) for si in range(len(problem.spectra))]
 
 
@@ -156,22 +164,28 @@ def statistics_table(state_json: str | Path) -> dict:
             "converged": bool(rep["converged"]), "rows": rows}
 
 
-def parameter_table(state_json: str | Path) -> list[dict]:
+def parameter_table(state_json: str | Path, problem=None) -> list[dict]:
     """Every parameter of the fitted model: ``id`` (XSPEC ``source:index``), ``name`` (the
     project's naming), ``value``, ``error`` (1σ, free parameters only), ``status``
-    (free/frozen/linked) and ``link`` (the expression of a linked one)."""
-    from nuskybgd.workflow.fit import load_fitted
+    (free/frozen/linked), ``link`` (the expression of a linked one) and ``thaw``: the choice of
+    the fit's ``--thaw`` that unties and thaws it (``24keV``, ``88keV``), None for the others.
+    ``problem``: the :func:`fitted_problem` of ``state_json`` when already built."""
+    from nuskybgd.workflow.recipe import LINE_CHOICES
+
+    thaw_of = {comp: choice for choice, comps in LINE_CHOICES.items() for comp in comps}
 
     state = _load_state(state_json)
     errors = {p["id"]: p["error"] for p in state["report"]["parameters"]}
-    problem = load_fitted(state_json).build()
+    if problem is None:
+        problem = fitted_problem(state_json)
     problem.resolve()
     rows = []
     for p in problem.parameters:
         status = "linked" if p.link is not None else ("frozen" if p.frozen else "free")
         rows.append({"id": p.xspec_id, "name": p.full_name,
                      "value": float(p.value), "error": errors.get(p.xspec_id), "status": status,
-                     "link": None if p.link is None else str(p.link)})
+                     "link": None if p.link is None else str(p.link),
+                     "thaw": thaw_of.get(p.component) if p.source == "intbgd" and p.name == "norm" else None})
     return rows
 
 

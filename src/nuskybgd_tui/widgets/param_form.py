@@ -119,6 +119,19 @@ class ParamForm(VerticalScroll):
         self.post_message(self.Edited(self.key, event.input.id.removeprefix("param-"),
                                       event.value))
 
+    def set_value(self, name: str, value: Any) -> None:
+        """Show ``value`` in ``name``'s field (the session changed it elsewhere, e.g. the fit's
+        recipe checklist); posts no :class:`Edited`."""
+        text = format_param_value(value)
+        self._values[name] = value
+        widget = self.query_one(f"#param-{name}")
+        if isinstance(widget, Select):
+            self._chosen[name] = text
+            with widget.prevent(Select.Changed):
+                widget.value = text if text else Select.NULL
+        else:
+            widget.value = text
+
     def on_select_changed(self, event: Select.Changed) -> None:
         event.stop()
         if event.value is not Select.NULL and event.select.id:

@@ -35,6 +35,8 @@ class FitParameter:
         The XSPEC index as a hint (``intbgd:16``), "" when none.
     unit : str
         Unit of the value.
+    state : str
+        What the state column shows instead of free/frozen ("linked", "linked → thaw"), "".
     """
 
     name: str
@@ -43,6 +45,7 @@ class FitParameter:
     frozen: bool = False
     xspec: str = ""
     unit: str = ""
+    state: str = ""
 
 
 class ParameterTable(DataTable):
@@ -79,8 +82,8 @@ class ParameterTable(DataTable):
         self.clear()
         for p in self._parameters:
             value = _num(p.value) + (f" {p.unit}" if p.unit else "")
-            self.add_row(p.name, value, _num(p.error), "frozen" if p.frozen else "free",
-                         p.xspec, key=p.name)
+            self.add_row(p.name, value, _num(p.error),
+                         p.state or ("frozen" if p.frozen else "free"), p.xspec, key=p.name)
         if self._parameters:
             self.move_cursor(row=min(row, len(self._parameters) - 1))
 
@@ -110,6 +113,8 @@ class FitStatistics:
         Goodness-of-fit probability (fraction of simulations with a worse statistic).
     contributions : sequence of (str, float)
         Per-region contributions to the statistic.
+    n_sim : int
+        Simulations the p-value was measured with (0: none, or not said).
     """
 
     statistic: str
@@ -117,6 +122,7 @@ class FitStatistics:
     dof: int
     p_value: float | None = None
     contributions: Sequence[tuple[str, float]] = ()
+    n_sim: int = 0
 
 
 class FitStatsTable(DataTable):
@@ -140,6 +146,8 @@ class FitStatsTable(DataTable):
         self.add_row("dof", str(stats.dof))
         reduced = stats.value / stats.dof if stats.dof > 0 else float("nan")
         self.add_row(f"{stats.statistic}/dof", f"{reduced:.3f}")
-        self.add_row("p-value", "—" if stats.p_value is None else f"{stats.p_value:.3g}")
+        sims = f" ({stats.n_sim} sims)" if stats.n_sim else ""
+        self.add_row(f"p-value{sims}",
+                     "—" if stats.p_value is None else f"{stats.p_value:.3g}")
         for region, value in stats.contributions:
             self.add_row(f"  {region}", f"{value:.1f}")
