@@ -63,3 +63,15 @@ def test_other_layers_use_it():
     from nuskybgd.calib.builtin import be_transmission, onaxis_arf
 
     assert be_transmission("fpmb").header["INSTRUME"] == onaxis_arf("B").header["INSTRUME"] == "FPMB"
+
+
+def test_spectrum_step_names_an_event_file_of_no_module(tmp_path):
+    from nuskybgd.pipeline.steps.spectrum import SpectrumStep
+
+    evt = _event_file(tmp_path / "nu80000001A01_cl.evt", "FPMC")
+    (tmp_path / "srcA.reg").write_text("fk5\ncircle(150,2,60\")\n")
+    with pytest.raises(InputError) as exc:
+        SpectrumStep(evt, src=tmp_path / "srcA.reg").outputs()
+    assert str(evt) in str(exc.value) and "FPMA or FPMB" in str(exc.value)
+    ok = SpectrumStep(_event_file(tmp_path / "b.evt", "fpmb"), src=tmp_path / "srcA.reg")
+    assert all("B01_" in p.name for p in ok.outputs())

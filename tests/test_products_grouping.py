@@ -99,3 +99,10 @@ def test_grouped_copies_pass_the_validator_and_keep_the_original(tmp_path):
     assert validate_pha(write_grouped(src, tmp_path / "opt.pha", go, qo, "OPTIMAL")) == []
     with pytest.raises(OutputExistsError):
         write_grouped(src, out, g, q, "MINCOUNTS 30")
+    # a copy grouped from a staged spectrum names the spectrum's final path in its provenance
+    final = tmp_path / "bgd" / src.name
+    staged = write_grouped(src, tmp_path / "staged_g30.pha", g, q, "MINCOUNTS 30", provenance_name=final)
+    history = "".join(str(v) for v in fits.getheader(staged, "SPECTRUM")["HISTORY"])
+    assert f"nuskybgd input: {final}" in history and f"input: {src}" not in history
+    plain = "".join(str(v) for v in fits.getheader(out, "SPECTRUM")["HISTORY"])
+    assert f"nuskybgd input: {src}" in plain

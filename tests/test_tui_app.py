@@ -438,3 +438,66 @@ def test_command_palette_opens_a_step(runner):
             await until(pilot, lambda: app.query_one(StepPane).stage_id == "simplify")
             assert app.query_one(StepSidebar).current_stage == "simplify"
     run(scenario())
+
+
+def test_band_title_follows_the_band_parameters(runner, obs: Path):
+    async def scenario():
+        app = WizardApp(runner, STAGES)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await started(pilot)
+            await pilot.press("2")
+            await until(pilot, lambda: app.current_key == "mkimgs.A.3to20keV")
+            assert "Counts image 3–20 keV — FPMA" in text_of(app, "#step-title")
+            for name, value in (("elow", "4"), ("ehigh", "25.5")):
+                field = app.query_one(f"#param-{name}")
+                field.focus()
+                field.value = value
+                await pilot.press("enter")
+                await pilot.pause()
+            assert "Counts image 4–25.5 keV — FPMA" in text_of(app, "#step-title")
+            app.query_one(StepSidebar).focus()
+            await pilot.press("m")                       # the other band keeps its own title
+            await until(pilot, lambda: app.current_key == "mkimgs.A.20to40keV")
+            assert "Counts image 20–40 keV — FPMA" in text_of(app, "#step-title")
+    run(scenario())
+    runner.session.close()
+    reopened, stages, _ = open_session(str(obs))     # the edited band is the saved one
+    try:
+        assert reopened.instance("mkimgs.A.3to20keV").title == "Counts image 4–25.5 keV — FPMA"
+    finally:
+        reopened.session.close()
+
+
+def test_moving_between_steps_reuses_the_form_in_place(runner):
+    async def scenario():
+        app = WizardApp(runner, STAGES)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await started(pilot)
+            await pilot.press("2")
+            await until(pilot, lambda: app.current_key == "mkimgs.A.3to20keV")
+            pane = app.query_one(StepPane)
+            form = pane.form
+            assert form.value_of("elow") == "3" and form.value_of("ehigh") == "20"
+            field = app.query_one("#param-elow")
+            field.focus()
+            field.value = "x"
+            await pilot.press("enter")
+            await pilot.pause()
+            assert text_of(app, "#error-elow") != ""
+            app.query_one(StepSidebar).focus()
+            await pilot.press("m")
+            await until(pilot, lambda: app.current_key == "mkimgs.A.20to40keV")
+            # the same widgets, now holding the other instance's values, the error gone
+            assert pane.form is form and form.key == "mkimgs.A.20to40keV"
+            assert form.value_of("elow") == "20" and form.value_of("ehigh") == "40"
+            assert text_of(app, "#error-elow") == "" and not field.has_class("-invalid")
+            await pilot.press("5")
+            await until(pilot, lambda: app.current_key == "projbgd.A")
+            assert pane.form is not form and not form.display
+            await pilot.press("2")                       # back to the band left
+            await until(pilot, lambda: app.current_key == "mkimgs.A.20to40keV")
+            assert pane.form is form and form.display and form.value_of("elow") == "20"
+            # loading values is no edit: nothing was recorded for the steps only looked at
+            assert runner.instance("mkimgs.A.20to40keV").params["elow"] == 20.0
+            assert "params" not in (runner.session.record("mkimgs.A.20to40keV") or {})
+    run(scenario())

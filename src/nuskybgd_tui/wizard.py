@@ -26,7 +26,7 @@ from nuskybgd_tui.help_text import help_for
 from nuskybgd_tui.messages import StepCancelled, StepEventPosted, StepFailed, StepFinished
 from nuskybgd_tui.palette import WizardCommands
 from nuskybgd_tui.screens import HelpScreen
-from nuskybgd_tui.step_pane import StepPane
+from nuskybgd_tui.step_pane import StepPane, set_text
 from nuskybgd_tui.widgets.param_form import ParamForm, format_param_value
 from nuskybgd_tui.widgets.sidebar import StepSidebar
 
@@ -82,6 +82,7 @@ class WizardApp(App[int]):
         self._thread: StepThread | None = None
         self._queue: list[str] = []
         self._opening = asyncio.Lock()       # one pane rebuild at a time
+        self._pane_widget: StepPane | None = None
         #: True once the session's step is on screen (tests and the benchmark wait for it)
         self.ready = runner is None
 
@@ -165,8 +166,12 @@ class WizardApp(App[int]):
         return pane.key if pane is not None else None
 
     def _pane(self) -> StepPane | None:
+        pane = self._pane_widget
+        if pane is not None and pane.is_attached:
+            return pane
         panes = self.query(StepPane)
-        return panes.first() if panes else None
+        self._pane_widget = panes.first() if panes else None
+        return self._pane_widget
 
     async def open_stage(self, stage_id: str) -> None:
         """Show ``stage_id`` in the pane (its remembered module)."""
@@ -184,7 +189,10 @@ class WizardApp(App[int]):
         key = instances[index].key if instances else None
         number = self.stages.index(stage) + 1
         await self._pane().show(self.runner, number, stage, instances, key)
-        self.query_one(StepSidebar).select_stage(stage_id)
+        sidebar = self.query_one(StepSidebar)
+        sidebar.select_stage(stage_id)
+        if self.ready and self.focused is None:
+            sidebar.focus()             # the keys were in a view of the step left
         self.refresh_state()
         if key is not None:
             self.runner.set_current(key)
@@ -201,9 +209,9 @@ class WizardApp(App[int]):
                                instances_of(self.runner, stage.id))
         key = self.current_key
         line = f"$ {self.runner.command_line(key)}" if key is not None else ""
-        self.query_one("#command-line", Static).update(line)
-        self.query_one("#header-left", Static).update(self.header_text())
-        self.query_one("#header-right", Static).update(self.saved_text())
+        set_text(self.query_one("#command-line", Static), line, layout=False)      # one row, full width
+        set_text(self.query_one("#header-left", Static), self.header_text(), layout=False)
+        set_text(self.query_one("#header-right", Static), self.saved_text())
 
     # -- events from widgets -----------------------------------------------------------------
     @on(StepSidebar.StageSelected)
@@ -387,9 +395,10 @@ class WizardApp(App[int]):
             if form is not None:
                 form.focus()
 
-    def action_show_products(self) -> None:
+    async def action_show_products(self) -> None:
         pane = self._pane()
         if pane is not None:
+            await pane.ensure_products(self.runner)
             pane.query_one(TabbedContent).active = "tab-products"
             # keys go to the product view (zoom, pan, the region editor's keys)
             focusable = [w for w in pane.query("#tab-products *") if w.can_focus]

@@ -36,6 +36,9 @@ class StepInstance:
         Parameter values (plain: str, int, float, bool, lists); paths relative to ``event_cl/``.
     title : str
         The label a user sees ("Counts image 3–20 keV — FPMA").
+    title_format : str
+        When the title shows parameter values: a :meth:`str.format` template over ``params``
+        (``"Counts image {elow:g}–{ehigh:g} keV — FPMA"``); :meth:`retitle` applies it.
     """
 
     key: str
@@ -44,6 +47,20 @@ class StepInstance:
     step: str
     params: dict[str, Any] = field(default_factory=dict)
     title: str = ""
+    title_format: str = ""
+
+    def __post_init__(self) -> None:
+        self.retitle()
+
+    def retitle(self) -> None:
+        """Recompute :attr:`title` from :attr:`title_format` and the current parameters (kept as
+        it is when a value the template needs is missing or not a number)."""
+        if not self.title_format:
+            return
+        try:
+            self.title = self.title_format.format(**self.params)
+        except (KeyError, ValueError, TypeError, IndexError):
+            pass
 
 
 def step_class(path: str):
@@ -61,7 +78,8 @@ def _image_steps(seqid: str, m: str) -> list[StepInstance]:
     for lo, hi in ((3, 20), (20, 40)):
         out.append(StepInstance(f"mkimgs.{m}.{lo}to{hi}keV", "images", m, f"{_STEPS}.mkimgs:MkImgsStep",
                                 {"event_file": evt, "elow": float(lo), "ehigh": float(hi)},
-                                f"Counts image {lo}–{hi} keV — FPM{m}"))
+                                f"Counts image {lo}–{hi} keV — FPM{m}",
+                                title_format=f"Counts image {{elow:g}}–{{ehigh:g}} keV — FPM{m}"))
     out.append(StepInstance(f"mkinstrmap.{m}", "instrmap", m, f"{_STEPS}.mkinstrmap:MkInstrMapStep",
                             {"event_file": evt, "module": m}, f"Instrument map — FPM{m}"))
     out.append(StepInstance(f"aspecthist.{m}", "aspecthist", m, f"{_STEPS}.aspecthist:AspectHistStep",

@@ -74,6 +74,7 @@ class Runner:
             rec = session.record(inst.key)
             if rec and rec.get("params"):
                 inst.params.update(rec["params"])
+                inst.retitle()
         self._running: set[str] = set()
         self._outputs_cache: dict[str, list[Path]] = {}
 
@@ -154,6 +155,7 @@ class Runner:
         candidate = {**inst.params, **values}
         step_class(inst.step)(**{k: v for k, v in candidate.items() if v is not None})  # validates
         inst.params = {k: v for k, v in candidate.items() if v is not None}
+        inst.retitle()              # a title showing a parameter (the band) follows it
         self._outputs_cache.pop(key, None)
         self.session.update(key, params=_plain_params(inst.params))
 

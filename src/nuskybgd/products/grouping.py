@@ -141,7 +141,8 @@ def group_optimal(counts: np.ndarray, fwhm: np.ndarray, min_counts: int = 0,
 
 
 def write_grouped(pha_path: str | Path, out_path: str | Path, grouping: np.ndarray,
-                  quality: np.ndarray, description: str, overwrite: bool = False) -> Path:
+                  quality: np.ndarray, description: str, overwrite: bool = False,
+                  provenance_name: str | Path | None = None) -> Path:
     """Copy a PHA file with GROUPING and QUALITY columns added (all other HDUs kept).
 
     Parameters
@@ -154,6 +155,11 @@ def write_grouped(pha_path: str | Path, out_path: str | Path, grouping: np.ndarr
         OGIP columns, one value per channel.
     description : str
         How the groups were made, written as ``GROUPTYP`` (e.g. ``'MINCOUNTS 30'``, ``'OPTIMAL'``).
+    overwrite : bool
+        Replace an existing ``out_path``.
+    provenance_name : path, optional
+        How the provenance (HISTORY) names the ungrouped spectrum: its final path when
+        ``pha_path`` is a staged copy (default ``pha_path``).
     """
     from astropy.io import fits
 
@@ -172,6 +178,6 @@ def write_grouped(pha_path: str | Path, out_path: str | Path, grouping: np.ndarr
         for key in ("GROUPING", "QUALITY"):
             new.header.remove(key, ignore_missing=True)
         new.header["GROUPTYP"] = (description[:68], "how GROUPING was made (nuskybgd)")
-        stamp_header(new.header, inputs=[p], task="group")
+        stamp_header(new.header, inputs=[provenance_name if provenance_name is not None else p], task="group")
         hdus = fits.HDUList([new if i == idx else h for i, h in enumerate(hdul)])
         return write_fits_atomic(out_path, hdus, overwrite=overwrite)

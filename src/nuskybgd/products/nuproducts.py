@@ -50,7 +50,8 @@ def nuproducts_spectra(event_file: str | Path, regions: Mapping[str, Path], outd
     outdir : path
         Folder to write into (the step's staging folder); the plan's file names are kept.
     plan : mapping
-        :func:`~nuskybgd.products.spectrum_products.planned_outputs` of the same regions.
+        :func:`~nuskybgd.products.spectrum_products.planned_outputs` of the same regions, in
+        their final folder (the grouped copies' provenance names the final spectra).
     sources, usrgti, group_min, optimal
         As :func:`~nuskybgd.products.spectrum_products.make_spectra`.
     reporter : Reporter, optional
@@ -92,8 +93,8 @@ def nuproducts_spectra(event_file: str | Path, regions: Mapping[str, Path], outd
             if group_min:
                 g, q = group_min_counts(counts, group_min)
                 write_grouped(Path(outdir) / files["pha"].name, Path(outdir) / files[f"g{group_min}"].name,
-                              g, q, f"MINCOUNTS {group_min}", True)
+                              g, q, f"MINCOUNTS {group_min}", True, provenance_name=files["pha"])
             if optimal:
                 g, q = group_optimal(counts, fwhm_channels(read_rmf(Path(outdir) / files["rmf"].name)))
                 write_grouped(Path(outdir) / files["pha"].name, Path(outdir) / files["opt"].name, g, q,
-                              "OPTIMAL (Kaastra & Bleeker 2016)", True)
+                              "OPTIMAL (Kaastra & Bleeker 2016)", True, provenance_name=files["pha"])

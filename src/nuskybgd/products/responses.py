@@ -114,10 +114,12 @@ def write_region_responses(
     from nuskybgd.errors import InputError
     from nuskybgd.io.atomic import check_writable
     from nuskybgd.io.ogip import write_arf, write_rmf
+    from nuskybgd.modules import normalise_module
     from nuskybgd.products.psf import region_psf_fraction
 
     spec = extraction.spectra[name]
-    cal_module = str(getattr(calibration, "module", extraction.module)).upper()[-1:]
+    named = getattr(calibration, "module", extraction.module)
+    cal_module = normalise_module(named, "calibration module") if named else ""
     if cal_module and cal_module != extraction.module:
         raise InputError(f"event file {extraction.event_file} is FPM{extraction.module} but the "
                          f"calibration is for FPM{cal_module}; resolve the calibration of FPM"

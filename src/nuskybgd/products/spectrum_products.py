@@ -56,6 +56,7 @@ def make_spectra(
     optimal: bool = False,
     overwrite: bool = False,
     reporter: Reporter | None = None,
+    final_outdir: str | Path | None = None,
 ) -> dict[str, dict[str, Path]]:
     """Extract, write responses and group the spectra of several regions (events read once).
 
@@ -82,6 +83,9 @@ def make_spectra(
         Replace existing outputs.
     reporter : Reporter, optional
         Messages, progress, outputs and cancellation.
+    final_outdir : path, optional
+        Where the products end up when ``outdir`` is a staging folder: the grouped copies'
+        provenance names their ungrouped spectrum there (default ``outdir``).
 
     Returns
     -------
@@ -124,14 +128,17 @@ def make_spectra(
         write_region_spectrum(ex, name, files["pha"], respfile=written["rmf"].name,
                               ancrfile=written["arf"].name if "arf" in written else None,
                               overwrite=overwrite, calibration=label("rmf"))
+        final_pha = Path(final_outdir) / files["pha"].name if final_outdir is not None else files["pha"]
         if group_min:
             g, q = group_min_counts(spec.counts, group_min)
-            write_grouped(files["pha"], files[f"g{group_min}"], g, q, f"MINCOUNTS {group_min}", overwrite)
+            write_grouped(files["pha"], files[f"g{group_min}"], g, q, f"MINCOUNTS {group_min}", overwrite,
+                          provenance_name=final_pha)
         if optimal:
             from nuskybgd.io.ogip import read_rmf
 
             g, q = group_optimal(spec.counts, fwhm_channels(read_rmf(written["rmf"])))
-            write_grouped(files["pha"], files["opt"], g, q, "OPTIMAL (Kaastra & Bleeker 2016)", overwrite)
+            write_grouped(files["pha"], files["opt"], g, q, "OPTIMAL (Kaastra & Bleeker 2016)", overwrite,
+                          provenance_name=final_pha)
         for path in files.values():
             rep.output(path)
     return plan

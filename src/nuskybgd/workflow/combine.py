@@ -29,6 +29,7 @@ def combine(inputs: list[str | Path], out: str | Path, overwrite: bool = False, 
     """
     from nuskybgd.events import Silent
     from nuskybgd.io.atomic import check_writable
+    from nuskybgd.io.staging import atomic_set
     from nuskybgd.spectral import FitProblem, Source, export_xcm, read_xcm
 
     rep = reporter if reporter is not None else Silent()
@@ -74,7 +75,7 @@ def combine(inputs: list[str | Path], out: str | Path, overwrite: bool = False, 
         sources.append(new)
     for g, spec in enumerate(spectra, start=1):
         spec.group = g
-    export_xcm(FitProblem(spectra, sources, statistic=blocks[0][0].statistic_name), out,
-               overwrite=overwrite)
+    with atomic_set([out], overwrite=overwrite) as stage:  # file names are relative to out's folder
+        export_xcm(FitProblem(spectra, sources, statistic=blocks[0][0].statistic_name), stage[out])
     rep.output(out, f"wrote {out} ({len(spectra)} spectra, frozen backgrounds; model 1 is shared)")
     return out

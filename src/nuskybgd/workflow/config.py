@@ -138,16 +138,18 @@ def _module_key(m: str) -> str:
 
 def _instrume(pha: Path, where: str) -> str:
     from nuskybgd.io.ogip import find_hdu, open_fits
+    from nuskybgd.modules import normalise_module
 
     with open_fits(pha, "background spectrum") as hdul:
         hdu = find_hdu(hdul, ("SPECTRUM",), hduclas1="SPECTRUM")
         if hdu is None:
             raise InputError(f"{where}: {pha} has no SPECTRUM extension; give an OGIP PHA file.", pha)
         value = str(hdu.header.get("INSTRUME", "")).strip()
-    if value not in ("FPMA", "FPMB"):
+    try:
+        return normalise_module(value, "INSTRUME")
+    except InputError:
         raise InputError(f"{where}: spectrum {pha} has INSTRUME '{value}', not FPMA or FPMB; give "
-                         "NuSTAR spectra made from FPMA or FPMB events.", pha)
-    return value[-1]
+                         "NuSTAR spectra made from FPMA or FPMB events.", pha) from None
 
 
 def _parse(raw: dict, path: Path) -> BgdInfo:

@@ -10,6 +10,9 @@ Outputs (in the configuration's folder unless ``outdir``; an existing name is an
 * ``NAME_fit.json`` — the native state (the fitted ``.xcm`` text, the recipe) and the report;
 * the calibration responses those files name (``be.arf``, ``fcxb{m}.arf``, ``diag.rmf``).
 
+They are written as one :func:`~nuskybgd.io.staging.atomic_set`: a cancelled or killed fit leaves
+none of them, and the ``.xcm`` files name the responses' final paths.
+
 :func:`fit_background` is what a pipeline step wraps (paths in, paths out, a Reporter).
 """
 
@@ -35,6 +38,7 @@ class FitOutputs:
     fit_xcm: Path | None = None
     state_json: Path | None = None
     calibration_files: dict[str, Path] = field(default_factory=dict)
+    calibration_written: list[Path] = field(default_factory=list)
     report: object | None = None
     problem: object | None = None
 
@@ -163,10 +167,11 @@ def fit_background(config: str | Path, savefile: str = "bgdparams", outdir: str 
     """
     from nuskybgd.events import Silent
     from nuskybgd.io.atomic import check_writable, write_text_atomic
+    from nuskybgd.io.staging import atomic_set
     from nuskybgd.spectral import export_xcm, goodness_of_fit
     from nuskybgd.workflow.config import load_bgdinfo
     from nuskybgd.workflow.geometry_weights import spectrum_weights
-    from nuskybgd.workflow.model import build_problem, write_calibration_files
+    from nuskybgd.workflow.model import build_problem
     from nuskybgd.workflow.recipe import Recipe
     from nuskybgd.workflow.report import make_report, report_text
 
@@ -175,33 +180,49 @@ def fit_background(config: str | Path, savefile: str = "bgdparams", outdir: str 
     info = load_bgdinfo(config)
     out = Path(outdir) if outdir is not None else Path(config).parent
     names = output_names(savefile, out)
-    for key in (["start"] if no_fit else ["start", "fit", "state"]):
+    keys = ["start"] if no_fit else ["start", "fit", "state"]
+    for key in keys:
         check_writable(names[key], overwrite)
     weights = spectrum_weights(info)
     cals = calibrations_for(info, prefer, rep)
     table = cals[info.used_modules[0]].presets()
-    files = write_calibration_files(cals, out, overwrite=overwrite, reporter=rep)
-    problem = build_problem(info, weights, table, files, out)
-    export_xcm(problem, names["start"], overwrite=overwrite)
+    files, jobs = _calibration_jobs(cals, out, overwrite)
+    result = FitOutputs(names["start"], calibration_files=files, calibration_written=list(jobs))
+    report = None
+    # every product of the fit (with the responses it names) appears at once or not at all; the
+    # .xcm files name the responses' final paths, relative to ``out``
+    with atomic_set([names[k] for k in keys] + list(jobs), overwrite=overwrite) as stage:
+        for path, (write, item, kw) in jobs.items():
+            write(item, stage[path], **kw)
+        read_from = {k: stage[p] if p in jobs else p for k, p in files.items()}
+        problem = build_problem(info, weights, table, read_from, out)
+        _name_final_responses(problem, {read_from[k]: files[k] for k in files if files[k] in jobs}, out)
+        result.problem = problem
+        export_xcm(problem, stage[names["start"]])
+        if not no_fit:
+            rep.check_cancelled()
+            refs = {m: info.reference(m) for m in info.used_modules}
+            presets = _preset_norms(problem)
+            records = recipe.apply(problem, refs)
+            fitres, stages = run_recipe_fit(problem, recipe, refs, rep)
+            good = None
+            if n_sim > 0:
+                rep.check_cancelled()
+                good = goodness_of_fit(problem, n_sim=n_sim, seed=seed, reporter=rep)
+            report = make_report(problem, fitres, stages, records, refs, presets, good)
+            text = export_xcm(problem, stage[names["fit"]])
+            state = {"nuskybgd_fit_state": STATE_VERSION, "config": str(Path(config).resolve()),
+                     "recipe": recipe.to_dict(), "xcm": text, "report": report.to_dict()}
+            write_text_atomic(stage[names["state"]], json.dumps(state, indent=1, default=float) + "\n")
+            rep.check_cancelled()
+    for path, (_, _, kw) in jobs.items():
+        rep.output(path)
+        if "BUILTIN" in str(kw["calibration"]).upper():
+            rep.warning(f"{path.name} is the built-in approximate calibration.")
     rep.output(names["start"], f"wrote {names['start']} (starting model)")
-    result = FitOutputs(names["start"], calibration_files=files, problem=problem)
-    if no_fit:
+    if report is None:
         return result
-    rep.check_cancelled()
-    refs = {m: info.reference(m) for m in info.used_modules}
-    presets = _preset_norms(problem)
-    records = recipe.apply(problem, refs)
-    fitres, stages = run_recipe_fit(problem, recipe, refs, rep)
-    good = None
-    if n_sim > 0:
-        rep.check_cancelled()
-        good = goodness_of_fit(problem, n_sim=n_sim, seed=seed, reporter=rep)
-    report = make_report(problem, fitres, stages, records, refs, presets, good)
-    text = export_xcm(problem, names["fit"], overwrite=overwrite)
     rep.output(names["fit"], f"wrote {names['fit']} (fitted model)")
-    state = {"nuskybgd_fit_state": STATE_VERSION, "config": str(Path(config).resolve()),
-             "recipe": recipe.to_dict(), "xcm": text, "report": report.to_dict()}
-    write_text_atomic(names["state"], json.dumps(state, indent=1, default=float) + "\n", overwrite)
     rep.output(names["state"], f"wrote {names['state']} (state and report)")
     for w in report.warnings:
         rep.warning(w)
@@ -209,3 +230,41 @@ def fit_background(config: str | Path, savefile: str = "bgdparams", outdir: str 
                report_text(report))
     result.fit_xcm, result.state_json, result.report = names["fit"], names["state"], report
     return result
+
+
+def _calibration_jobs(cals: dict, out: Path, overwrite: bool) -> tuple[dict[str, Path], dict[Path, tuple]]:
+    """The calibration responses a fit names (key → path in ``out``) and those to write (path →
+    (writer, response, keywords)): a file already holding the same response is reused, a different
+    one is refused unless ``overwrite``."""
+    from nuskybgd.errors import OutputExistsError
+    from nuskybgd.io.ogip import write_arf, write_rmf
+    from nuskybgd.workflow.model import _same_arf, _same_rmf, calibration_file_names
+
+    mods = list(cals)
+    first = cals[mods[0]]
+    items = [("be", first.be_transmission(), first), ("diag", first.identity_rmf(), first)]
+    items += [(f"fcxb{m}", cals[m].onaxis_arf(), cals[m]) for m in mods]
+    files, jobs = {}, {}
+    for key, item, cal in items:
+        path = out / calibration_file_names(mods)[key]
+        files[key] = path
+        is_rmf = key == "diag"
+        if path.exists() and not overwrite:
+            if (_same_rmf(path, item) if is_rmf else _same_arf(path, item)):
+                continue
+            raise OutputExistsError(path)
+        jobs[path] = (write_rmf if is_rmf else write_arf, item,
+                      {"calibration": cal.source, "calibration_detail": cal.detail, "task": "fit"})
+    return files, jobs
+
+
+def _name_final_responses(problem, staged: dict[Path, Path], out: Path) -> None:
+    """Responses read from staged copies are named in ``.xcm`` files by their final paths."""
+    from nuskybgd.workflow.model import _rel
+
+    rename = {_rel(s, out): _rel(f, out) for s, f in staged.items()}
+    for spec in problem.spectra:
+        for resp in spec.responses.values():
+            resp.rmf_path = rename.get(resp.rmf_path, resp.rmf_path)
+            if resp.arf_path is not None:
+                resp.arf_path = rename.get(resp.arf_path, resp.arf_path)

@@ -128,6 +128,7 @@ def write_model_images(config: str | Path, fitted: str | Path, emin: float, emax
 
     from nuskybgd.events import Silent
     from nuskybgd.io.atomic import check_writable, write_fits_atomic
+    from nuskybgd.io.staging import atomic_set
     from nuskybgd.provenance import stamp_header
     from nuskybgd.workflow.config import load_bgdinfo
     from nuskybgd.workflow.fit import calibrations_for, load_fitted
@@ -146,17 +147,17 @@ def write_model_images(config: str | Path, fitted: str | Path, emin: float, emax
     geometry = load_geometry(info)
     cals = calibrations_for(info)
     images = model_images(info, problem, emin, emax, geometry, cals[info.used_modules[0]].presets())
-    written = []
-    for (m, c), path in names.items():
-        hdr = geometry.header.copy()
-        hdr["BUNIT"] = ("count", "model counts per pixel in the band")
-        hdr["E_MIN"], hdr["E_MAX"] = (float(emin), "keV"), (float(emax), "keV")
-        hdr["NSBCOMP"] = (c, "background component")
-        cal = cals[m]
-        stamp_header(hdr, calibration=cal.source, calibration_detail=cal.detail,
-                     inputs=[config, fitted], task="image")
-        write_fits_atomic(path, fits.HDUList([fits.PrimaryHDU(images[m][c].astype(np.float32), hdr)]),
-                          overwrite=overwrite)
+    with atomic_set(names.values(), overwrite=overwrite) as stage:  # all images or none
+        for (m, c), path in names.items():
+            rep.check_cancelled()
+            hdr = geometry.header.copy()
+            hdr["BUNIT"] = ("count", "model counts per pixel in the band")
+            hdr["E_MIN"], hdr["E_MAX"] = (float(emin), "keV"), (float(emax), "keV")
+            hdr["NSBCOMP"] = (c, "background component")
+            cal = cals[m]
+            stamp_header(hdr, calibration=cal.source, calibration_detail=cal.detail,
+                         inputs=[config, fitted], task="image")
+            write_fits_atomic(stage[path], fits.HDUList([fits.PrimaryHDU(images[m][c].astype(np.float32), hdr)]))
+    for path in names.values():
         rep.output(path)
-        written.append(path)
-    return written
+    return list(names.values())

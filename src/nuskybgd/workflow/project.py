@@ -22,7 +22,7 @@ import numpy as np
 from nuskybgd.errors import InputError
 
 __all__ = ["Projection", "crossover_energy", "project_source", "project_sources", "projection_names",
-           "simplify", "simplify_name", "simplify_projection"]
+           "simplify", "simplify_name", "simplify_projection", "simplify_state_name"]
 
 
 @dataclass
@@ -147,6 +147,12 @@ def simplify_name(projected_xcm: str | Path, savefile: str | None = None,
     return (Path(outdir) if outdir is not None else src_path.parent) / f"{name}.xcm"
 
 
+def simplify_state_name(simplified_xcm: str | Path) -> Path:
+    """The native state written beside ``bgd_only_<src>.xcm``: ``bgd_only_<src>.json`` (loadable
+    wherever a fit's ``NAME_fit.json`` is, e.g. :func:`nuskybgd.workflow.fit.load_fitted`)."""
+    return Path(simplified_xcm).with_suffix(".json")
+
+
 def project_source(config: str | Path, fitted: str | Path, src_reg: str | Path, src_pha: str | Path,
                    savefile: str | None = None, outdir: str | Path | None = None, poisson: bool = False,
                    seed: int | None = None, overwrite: bool = False, reporter=None) -> Projection:
@@ -180,6 +186,7 @@ def project_sources(config: str | Path, fitted: str | Path, src_regs: list, src_
     """
     from nuskybgd.events import Silent
     from nuskybgd.io.atomic import check_writable
+    from nuskybgd.io.staging import atomic_set
     from nuskybgd.spectral import FitProblem, export_xcm
     from nuskybgd.workflow.config import _instrume, load_bgdinfo
     from nuskybgd.workflow.fit import calibrations_for, load_fitted
@@ -227,25 +234,30 @@ def project_sources(config: str | Path, fitted: str | Path, src_regs: list, src_
                            maxit=problem.maxit, crit_delta=problem.crit_delta)
     per_channel = FitProblem(problem.spectra + [f for f, _ in flat_all], problem.sources,
                              statistic=problem.statistic_name)
-    export_xcm(projected, xcm_path, overwrite=overwrite)
-    rep.output(xcm_path, f"wrote {xcm_path} (background projected into {', '.join(r.name for r in regs)})")
     results = []
-    for k, ((flat, flat_pha), reg, pha, bk) in enumerate(zip(flat_all, regs, phas, bk_paths, strict=True)):
-        n = n_bg + k + 1
-        comps = {s.name: per_channel.model_counts(n, source=s.name) for s in problem.sources
-                 if s.name in settings}
-        total = np.sum(list(comps.values()), axis=0)
-        _write_background(bk, flat_pha, total, poisson, None if seed is None else seed + k, pha, overwrite,
-                          info, cals[_instrume(pha, str(pha))])
-        rep.output(bk, f"wrote {bk} (background spectrum of {reg.name})")
-        lo, hi = flat.responses[3].channel_lo, flat.responses[3].channel_hi
-        cross = crossover_energy(np.asarray(flat_pha.counts, float), total, lo, hi)
+    # every product at once or none; the .xcm names the final paths (relative to ``out``)
+    with atomic_set([xcm_path, *bk_paths], overwrite=overwrite) as stage:
+        export_xcm(projected, stage[xcm_path])
+        for k, ((flat, flat_pha), reg, pha, bk) in enumerate(zip(flat_all, regs, phas, bk_paths, strict=True)):
+            rep.check_cancelled()
+            n = n_bg + k + 1
+            comps = {s.name: per_channel.model_counts(n, source=s.name) for s in problem.sources
+                     if s.name in settings}
+            total = np.sum(list(comps.values()), axis=0)
+            _write_background(stage[bk], flat_pha, total, poisson, None if seed is None else seed + k, pha,
+                              False, info, cals[_instrume(pha, str(pha))])
+            lo, hi = flat.responses[3].channel_lo, flat.responses[3].channel_hi
+            cross = crossover_energy(np.asarray(flat_pha.counts, float), total, lo, hi)
+            results.append((Projection(xcm_path, bk, comps, total, cross, projected), reg, lo, hi))
+    rep.output(xcm_path, f"wrote {xcm_path} (background projected into {', '.join(r.name for r in regs)})")
+    for proj, reg, lo, hi in results:
+        rep.output(proj.background_pha, f"wrote {proj.background_pha} (background spectrum of {reg.name})")
+        cross, total = proj.crossover_keV, proj.total
         text = (f"{reg.name}: the background exceeds the source above {cross:.1f} keV" if cross is not None
                 else f"{reg.name}: the source exceeds the background up to 79 keV")
         rep.result({"region": reg.name, "crossover_keV": cross,
                     "background_counts_3_79keV": float(total[(lo >= 3.0) & (hi <= 79.0)].sum())}, text)
-        results.append(Projection(xcm_path, bk, comps, total, cross, projected))
-    return results
+    return [proj for proj, *_ in results]
 
 
 def _write_background(path: Path, src, total: np.ndarray, poisson: bool, seed, src_pha: Path,
@@ -286,16 +298,23 @@ def simplify(projected_xcm: str | Path, n_background: int, savefile: str | None 
     Returns
     -------
     Path
-        The written ``bgd_only_<src>.xcm``.
+        The written ``bgd_only_<src>.xcm``; beside it ``bgd_only_<src>.json``, the native state
+        (:func:`simplify_state_name`), written in the same all-or-nothing set.
     """
+    import json
+
     from nuskybgd.events import Silent
-    from nuskybgd.io.atomic import check_writable
+    from nuskybgd.io.atomic import check_writable, write_text_atomic
+    from nuskybgd.io.staging import atomic_set
     from nuskybgd.spectral import FitProblem, Source, export_xcm, read_xcm
+    from nuskybgd.workflow.fit import STATE_VERSION
 
     rep = reporter if reporter is not None else Silent()
     src_path = Path(projected_xcm)
     out = simplify_name(src_path, savefile, outdir)
-    check_writable(out, overwrite)
+    state_path = simplify_state_name(out)
+    for p in (out, state_path):
+        check_writable(p, overwrite)
     sess = read_xcm(src_path)
     problem = sess.build()
     _relocate(problem, sess, out.parent)
@@ -321,8 +340,14 @@ def simplify(projected_xcm: str | Path, n_background: int, savefile: str | None 
         sources.append(new)
     for s in kept:
         s.group = groups.index(s.group) + 1
-    export_xcm(FitProblem(kept, sources, statistic=problem.statistic_name), out, overwrite=overwrite)
+    text = export_xcm(FitProblem(kept, sources, statistic=problem.statistic_name))
+    state = {"nuskybgd_fit_state": STATE_VERSION, "kind": "simplified",
+             "projected": str(src_path.resolve()), "n_background": int(n_background), "xcm": text}
+    with atomic_set([out, state_path], overwrite=overwrite) as stage:  # names relative to out's folder
+        write_text_atomic(stage[out], text)
+        write_text_atomic(stage[state_path], json.dumps(state, indent=1) + "\n")
     rep.output(out, f"wrote {out} (projected background only, frozen; model 1 is yours)")
+    rep.output(state_path, f"wrote {state_path} (native state of {out.name})")
     return out
 
 

@@ -30,6 +30,8 @@ class ParamForm(VerticalScroll):
     """One row per declared parameter: name (and unit), an input, a line for its error.
 
     Posts :class:`ParamForm.Edited` when a value is submitted (enter) or a choice is made.
+    :meth:`load` shows another step instance with the same declared parameters in place (no
+    widget is mounted), which is how the step pane moves between steps quickly.
     """
 
     DEFAULT_CSS = """
@@ -60,9 +62,51 @@ class ParamForm(VerticalScroll):
         self.key = key
         self._params = list(params)
         self._values = dict(values)
-        #: the value each choice field shows: Select reports its first value as a change on
-        #: mount, which must not reach the runner (it would turn a done step stale)
-        self._chosen: dict[str, str] = {}
+        self._blank_ok: dict[str, bool] = {}
+
+    @staticmethod
+    def layout_of(params: Sequence[Any]) -> tuple:
+        """What decides the form's widgets (names, kinds, choices, units, help): two steps with the
+        same layout share one form, loaded in place."""
+        return tuple((p.name, param_kind(p), tuple(getattr(p, "choices", ()) or ()),
+                      getattr(p, "unit", "") or "", getattr(p, "help", "") or "") for p in params)
+
+    def _shown_text(self, p: Any, values: dict[str, Any]) -> str:
+        value = values.get(p.name, getattr(p, "default", None))
+        return format_param_value(value if not _is_required(value) else None)
+
+    def load(self, key: str, values: dict[str, Any]) -> bool:
+        """Show step instance ``key``'s ``values`` in the existing fields (errors cleared).
+
+        Returns
+        -------
+        bool
+            False, and nothing changed, when a choice field cannot show its value (it would need a
+            blank entry it was built without); build a new form then.
+        """
+        updates = []
+        for p in self._params:
+            text = self._shown_text(p, values)
+            widget = self.query_one(f"#param-{p.name}")
+            if isinstance(widget, Select):
+                options = set(self._choices(p))
+                if text not in options and not self._blank_ok.get(p.name, False):
+                    return False
+                updates.append((p, widget, text if text in options else Select.NULL))
+            else:
+                updates.append((p, widget, text))
+        self.key = key
+        self._values = dict(values)
+        for p, widget, new in updates:
+            widget.value = new          # a Select.Changed of a loaded value is no edit (see below)
+            if isinstance(widget, Input):
+                widget.placeholder = "required" if _is_required(values.get(p.name, getattr(
+                    p, "default", None))) else ""
+                widget.cursor_position = len(new)
+            self.show_error(p.name, "")
+        if self.scroll_offset.y:
+            self.scroll_home(animate=False)
+        return True
 
     def compose(self) -> ComposeResult:
         if not self._params:
@@ -79,19 +123,24 @@ class ParamForm(VerticalScroll):
                 yield Static(help_text, classes="param-help", markup=False)
             yield Static("", id=f"error-{p.name}", classes="param-error -empty", markup=False)
 
-    def _field(self, p: Any, value: Any):
+    @staticmethod
+    def _choices(p: Any) -> tuple[str, ...]:
+        """The entries of a choice field (empty for a text field)."""
         kind = param_kind(p)
         choices = tuple(getattr(p, "choices", ()) or ())
         if kind == "bool":
             choices = ("yes", "no")
         elif kind == "module" and not choices:
             choices = ("A", "B")
+        return tuple(str(c) for c in choices)
+
+    def _field(self, p: Any, value: Any):
+        choices = self._choices(p)
         text = format_param_value(value if not _is_required(value) else None)
         if choices:
             options = [(str(c), str(c)) for c in choices]
             start = text if text in {o[1] for o in options} else Select.NULL
-            if start is not Select.NULL:
-                self._chosen[p.name] = start
+            self._blank_ok[p.name] = start is Select.NULL
             return Select(options, value=start, allow_blank=start is Select.NULL,
                           id=f"param-{p.name}", compact=True)
         return Input(text, id=f"param-{p.name}", placeholder="required" if _is_required(
@@ -100,7 +149,9 @@ class ParamForm(VerticalScroll):
     def show_error(self, name: str, message: str) -> None:
         """Show ``message`` under ``name`` ("" clears it)."""
         error = self.query_one(f"#error-{name}", Static)
-        error.update(message)
+        if getattr(error, "_shown_text", "") != message:    # no refresh when nothing changes
+            error._shown_text = message
+            error.update(message)
         error.set_class(not message, "-empty")
         try:
             self.query_one(f"#param-{name}").set_class(bool(message), "-invalid")
@@ -126,7 +177,6 @@ class ParamForm(VerticalScroll):
         self._values[name] = value
         widget = self.query_one(f"#param-{name}")
         if isinstance(widget, Select):
-            self._chosen[name] = text
             with widget.prevent(Select.Changed):
                 widget.value = text if text else Select.NULL
         else:
@@ -134,12 +184,14 @@ class ParamForm(VerticalScroll):
 
     def on_select_changed(self, event: Select.Changed) -> None:
         event.stop()
-        if event.value is not Select.NULL and event.select.id:
-            name = event.select.id.removeprefix("param-")
-            if self._chosen.get(name) == str(event.value):
-                return                          # what it already showed: no edit
-            self._chosen[name] = str(event.value)
-            self.post_message(self.Edited(self.key, name, str(event.value)))
+        if event.value is Select.NULL or not event.select.id:
+            return
+        name = event.select.id.removeprefix("param-")
+        held = next((self._shown_text(p, self._values) for p in self._params if p.name == name), None)
+        if str(event.value) == held:    # the value shown on load (or already held): not an edit
+            return
+        self._values[name] = event.value
+        self.post_message(self.Edited(self.key, name, str(event.value)))
 
 
 def _is_required(value: Any) -> bool:

@@ -7,7 +7,6 @@ command line offers each as an option.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from nuskybgd.errors import InputError
@@ -87,11 +86,9 @@ class FitStep(Step):
         from nuskybgd.workflow.report import report_text
 
         rep = reporter_or_default(reporter)
-        started = time.time_ns()
         res = fit_background(self.config, self.savefile, self.outdir, recipe=self.recipe, no_fit=self.no_fit,
                              overwrite=self.overwrite, n_sim=self.n_sim, seed=self.seed, reporter=rep)
-        written = [p for p in res.calibration_files.values() if p.is_file() and p.stat().st_mtime_ns >= started]
-        outputs = self.outputs() + written
+        outputs = self.outputs() + list(res.calibration_written)
         if res.report is None:
             return StepResult(outputs=outputs, values={"fitted": False})
         values = fit_values(res.report)

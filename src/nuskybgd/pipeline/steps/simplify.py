@@ -12,14 +12,16 @@ __all__ = ["SimplifyStep", "simplify_steps"]
 
 
 class SimplifyStep(Step):
-    """``bgd_only_<src>.xcm``: the source spectrum with its frozen background, model 1 left free."""
+    """``bgd_only_<src>.xcm`` (and its native state ``bgd_only_<src>.json``): the source spectrum
+    with its frozen background, model 1 left free."""
 
     name = "simplify"
     title = "Simplify"
     help = (
         "Freeze the projected background and drop the background spectra: bgd_only_<src>.xcm holds "
         "only the source spectrum with its fixed background model, and model 1 is left for your "
-        "source model (XSPEC: @bgd_only_<src>.xcm, then 'model 1:src …')."
+        "source model (XSPEC: @bgd_only_<src>.xcm, then 'model 1:src …'). bgd_only_<src>.json beside "
+        "it is the same model as nuskybgd's native state."
     )
     params = (
         Param("config", "path", positional=True, role="input", help="bgdinfo.json of the fit"),
@@ -30,9 +32,10 @@ class SimplifyStep(Step):
     )
 
     def outputs(self) -> list[Path]:
-        from nuskybgd.workflow.project import simplify_name
+        from nuskybgd.workflow.project import simplify_name, simplify_state_name
 
-        return [simplify_name(self.projected, self.savefile, self.outdir)]
+        xcm = simplify_name(self.projected, self.savefile, self.outdir)
+        return [xcm, simplify_state_name(xcm)]
 
     def run(self, reporter: Reporter | None = None) -> StepResult:
         from nuskybgd.workflow.project import simplify_projection
@@ -41,7 +44,7 @@ class SimplifyStep(Step):
         path = simplify_projection(self.config, self.projected, self.savefile, self.outdir, self.overwrite, rep)
         values = {"xcm": path.name}
         rep.result(values, f"{path.name}: the frozen background of {self.projected.name}; model 1 is yours")
-        return StepResult(outputs=[path], values=values)
+        return StepResult(outputs=self.outputs(), values=values)
 
 
 def simplify_steps(seqid: str, m: str) -> list[StepInstance]:

@@ -81,10 +81,11 @@ class SpectrumStep(Step):
         name while it does not exist yet."""
         if self.event_file.is_file():
             from nuskybgd.io.events import read_event_headers
+            from nuskybgd.modules import module_of
 
             _, header, _ = read_event_headers(self.event_file)
             return (str(header.get("OBS_ID", "")).strip(),
-                    str(header.get("INSTRUME", "FPMA")).strip().upper()[-1:])
+                    module_of(header.get("INSTRUME"), self.event_file, "event file") or "A")
         return seqid_from_name(self.event_file) or "", module_from_name(self.event_file) or "A"
 
     def planned(self) -> dict[str, dict[str, Path]]:
@@ -144,43 +145,13 @@ class SpectrumStep(Step):
 
                 make_spectra(self.event_file, self.named, folder, calibration, sources=self.sources,
                              usrgti=self.usrgti, group_min=self.group_min or None, optimal=self.optimal,
-                             overwrite=True, reporter=StagedReporter(rep))
-                _unstage_history(folder, self.outdir, [files[k] for files in plan.values() for k in files
-                                                       if k not in ("pha", "rmf", "arf")])
+                             overwrite=True, reporter=StagedReporter(rep), final_outdir=self.outdir)
         for p in targets:
             rep.output(p)
         label = "nuproducts (HEASoft)" if self.nuproducts else calibration.source_for("rmf")
         return StepResult(outputs=targets,
                           values={"spectra": [files["pha"].name for files in plan.values()]},
                           calibration=label)
-
-
-def _unstage_history(stage_folder: Path, outdir: Path, grouped: list[Path]) -> None:
-    """The grouped copies name their ungrouped spectrum as a provenance input (HISTORY): made in
-    the staging folder, so that path is replaced by the final one (``outdir``)."""
-    from astropy.io import fits
-
-    from nuskybgd.io.atomic import write_fits_atomic
-
-    old, new = str(stage_folder) + "/", str(Path(outdir)) + "/"  # as the other inputs are named
-    for final in grouped:
-        staged = stage_folder / final.name
-        with fits.open(staged) as hdul:
-            hdul.readall()  # every HDU in memory before the file is replaced
-            for hdu in hdul:
-                cards = [str(v) for v in hdu.header.get("HISTORY", [])]
-                entries: list[str] = []
-                for text in cards:  # long entries continue on cards not starting a new one
-                    if entries and not text.startswith("nuskybgd "):
-                        entries[-1] += text
-                    else:
-                        entries.append(text)
-                if not any(old in e for e in entries):
-                    continue
-                hdu.header.remove("HISTORY", remove_all=True)
-                for e in entries:
-                    hdu.header.add_history(e.replace(old, new))
-            write_fits_atomic(staged, hdul, overwrite=True)
 
 
 def spectra_plan(seqid: str, m: str) -> list[StepInstance]:
