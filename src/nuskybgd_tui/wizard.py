@@ -217,12 +217,21 @@ class WizardApp(App[int]):
     @on(StepSidebar.StageSelected)
     async def _stage_selected(self, event: StepSidebar.StageSelected) -> None:
         # act on what is highlighted now (events queued before the resume may be stale)
-        sidebars, pane = self.query(StepSidebar), self._pane()
-        if not sidebars or pane is None:        # the app is closing
+        if not self.ready:
             return
-        stage_id = sidebars.first().current_stage
-        if self.ready and stage_id is not None and stage_id != pane.stage_id:
-            await self.open_stage(stage_id)
+        # decided under the lock: a pane change in progress (a key, open_stage) finishes first,
+        # and only then is the highlight compared with what the pane shows
+        async with self._opening:
+            sidebars, pane = self.query(StepSidebar), self._pane()
+            if not sidebars or pane is None:        # the app is closing
+                return
+            stage_id = sidebars.first().current_stage
+            if stage_id is None or stage_id == pane.stage_id:
+                return
+            try:
+                await self._open_stage(stage_id)
+            except NoMatches:
+                self.log.warning(f"stage {stage_id} not shown: the pane is being removed")
 
     @on(ParamForm.Edited)
     def _param_edited(self, event: ParamForm.Edited) -> None:
