@@ -69,6 +69,21 @@ def psf_share(psf_image: np.ndarray, exposed: np.ndarray, mask: np.ndarray) -> f
     return float((psf_image[m] * exposed[m]).sum())
 
 
+def _psf_image(shape: tuple[int, int], cx: float, cy: float) -> np.ndarray:
+    """The PSF integrated over each sky pixel about 0-based ``(cx, cy)``, computed only within its
+    10′ truncation (zero beyond)."""
+    from nuskybgd.calib.psf import NUSTAR_PSF
+    from nuskybgd.products.psf import PIXEL_ARCSEC
+
+    reach = int(np.ceil(NUSTAR_PSF.rmax_arcsec / PIXEL_ARCSEC)) + 2
+    i0, i1 = max(int(cx) - reach, 0), min(int(cx) + reach + 1, shape[1])
+    j0, j1 = max(int(cy) - reach, 0), min(int(cy) + reach + 1, shape[0])
+    out = np.zeros(shape)
+    if i1 > i0 and j1 > j0:
+        out[j0:j1, i0:i1] = NUSTAR_PSF.pixel_fractions((j1 - j0, i1 - i0), cx + 1.0 - i0, cy + 1.0 - j0)
+    return out
+
+
 def fit_source_spectrum(counts: np.ndarray, background: np.ndarray, response, exposure: float,
                         channels: np.ndarray) -> tuple[float, float, float]:
     """Poisson maximum-likelihood power law on ``counts`` over a fixed ``background``.
@@ -137,7 +152,6 @@ def estimate_source_wings(info, geometry, source_region: str | Path, source_spec
     InputError
         A module without its source spectrum, a spectrum without an RMF.
     """
-    from nuskybgd.calib.psf import NUSTAR_PSF
     from nuskybgd.energy import band_to_pi
     from nuskybgd.io.ogip import read_pha
     from nuskybgd.products.background_regions import source_centre
@@ -145,7 +159,7 @@ def estimate_source_wings(info, geometry, source_region: str | Path, source_spec
     from nuskybgd.workflow.geometry_weights import region_weights
 
     cx, cy = source_centre(source_region, geometry.wcs)
-    psf = NUSTAR_PSF.pixel_fractions(geometry.shape, cx + 1.0, cy + 1.0)
+    psf = _psf_image(geometry.shape, cx, cy)
     src_mask = geometry.mask(source_region)
     out = SourceWings()
     masks = [geometry.mask(r) for r in info.regfiles]
