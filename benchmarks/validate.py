@@ -12,7 +12,8 @@ exactly as ``nuskybgd demo`` runs them.  Measured against the truth:
 * the projected background in the source region against
   :func:`nuskybgd.simulate.expected_counts` of the truth in the same region (the region file
   rasterised on the observation's sky grid), in 3–20 and 20–50 keV: relative error;
-* the background PHA's counts against the projection in the same bands.
+* the background PHA's counts against the projection in the same bands;
+* whether the fit carried the source-wing term (``wing_term``; :mod:`nuskybgd.workflow.wings`).
 
 Prints pulls (mean, standard deviation, histogram) and errors (median |error|) with the bar of
 issue 11: mean pull within ±0.3, pull std 0.8–1.25, median |error| < 3 %.
@@ -99,12 +100,14 @@ def measure(ev: Path, scale: dict[str, float]) -> dict:
 
     from nuskybgd.simulate import expected_counts
     from nuskybgd.workflow.fit import load_fitted
+    from nuskybgd.workflow.model import WING_NAME
     from nuskybgd.workflow.project import project_source
 
     bgd = ev / "bgd"
-    out: dict = {"pulls": {}, "errors": {}, "bk_vs_projection": {}}
+    out: dict = {"pulls": {}, "errors": {}, "bk_vs_projection": {}, "wing_term": {}}
     for m in "AB":
         state = json.loads((bgd / f"bgdparams{m}_fit.json").read_text())
+        out["wing_term"][m] = f":{WING_NAME} " in state["xcm"]      # the fit modelled the source's PSF wings
         fitted = {p["id"]: p for p in state["report"]["parameters"]}
         start = load_fitted(bgd / f"bgdparams{m}.xcm").build()
         start.resolve()

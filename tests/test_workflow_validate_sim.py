@@ -57,6 +57,11 @@ def test_projected_background_matches_the_expected_counts(seeds):
     assert np.all(np.abs(errors) < 0.15), errors
 
 
+def test_no_source_gets_no_source_wing_term(seeds):
+    _, results = seeds
+    assert all(r["wing_term"] == {"A": False, "B": False} for r in results), [r["wing_term"] for r in results]
+
+
 def test_background_pha_holds_the_projection(seeds):
     _, results = seeds
     diffs = np.array([list(r["bk_vs_projection"].values()) for r in results])
@@ -88,6 +93,7 @@ def test_point_source_leaves_the_aperture_cxb_unbiased(point_runs):
     # without the source-wing term the PSF wings (~3 % of the aperture CXB's counts in the
     # background regions) pushed these pulls to about +2 (issue 11)
     _, runs = point_runs
+    assert all(r["wing_term"] == {"A": True, "B": True} for _, r in runs)
     apbgd = np.array([[r["pulls"]["apbgdA"], r["pulls"]["apbgdB"]] for _, r in runs])
     assert np.all(np.isfinite(apbgd)) and np.all(np.abs(apbgd) < 4.0), apbgd
     assert abs(apbgd.mean()) < 0.9, apbgd          # 6 pulls: σ(mean) ≈ 0.41, a 2.2σ band

@@ -196,10 +196,16 @@ def fit_background(config: str | Path, savefile: str = "bgdparams", outdir: str 
         spectra = {_instrume(p, str(p)): Path(p) for p in source_spectra}
         wings = estimate_source_wings(info, geometry, source_region, spectra, files)
         for m, w in wings.source.items():
+            if not w["detected"]:
+                rep.log(f"FPM{m}: no source detected in {Path(source_region).name} ({w['counts']:.0f} counts "
+                        "over the background, under 3σ); no source-wing term")
+                continue
             leak = sum(f for f, mod in zip(wings.shares, info.modules, strict=True) if mod == m)
             rep.log(f"FPM{m} source: Γ = {w['photon_index']:.2f}, {w['counts']:.0f} counts (3-79 keV) in "
                     f"{Path(source_region).name}; its PSF wings add {w['counts'] * leak / max(w['share'], 1e-30):.0f} "
                     "to the background regions (fixed source-wing term)")
+        if not any(w["detected"] for w in wings.source.values()):
+            wings = None
     problem = build_problem(info, weights, table, files, out, wings=wings)
     export_xcm(problem, names["start"], overwrite=overwrite)
     rep.output(names["start"], f"wrote {names['start']} (starting model)")
