@@ -12,7 +12,8 @@ exactly as ``nuskybgd demo`` runs them.  Measured against the truth:
 * the projected background in the source region against
   :func:`nuskybgd.simulate.expected_counts` of the truth in the same region (the region file
   rasterised on the observation's sky grid), in 3–20 and 20–50 keV: relative error;
-* the background PHA's counts against the projection in the same bands.
+* the background PHA's counts against the projection in the same bands;
+* whether the fit carried the source-wing term (``wing_term``; :mod:`nuskybgd.workflow.wings`).
 
 Prints pulls (mean, standard deviation, histogram) and errors (median |error|) with the bar of
 issue 11: mean pull within ±0.3, pull std 0.8–1.25, median |error| < 3 %.
@@ -99,12 +100,14 @@ def measure(ev: Path, scale: dict[str, float]) -> dict:
 
     from nuskybgd.simulate import expected_counts
     from nuskybgd.workflow.fit import load_fitted
+    from nuskybgd.workflow.model import WING_NAME
     from nuskybgd.workflow.project import project_source
 
     bgd = ev / "bgd"
-    out: dict = {"pulls": {}, "errors": {}, "bk_vs_projection": {}}
+    out: dict = {"pulls": {}, "errors": {}, "bk_vs_projection": {}, "wing_term": {}}
     for m in "AB":
         state = json.loads((bgd / f"bgdparams{m}_fit.json").read_text())
+        out["wing_term"][m] = f":{WING_NAME} " in state["xcm"]      # the fit modelled the source's PSF wings
         fitted = {p["id"]: p for p in state["report"]["parameters"]}
         start = load_fitted(bgd / f"bgdparams{m}.xcm").build()
         start.resolve()
@@ -160,26 +163,45 @@ def summarise(results: list[dict]) -> dict:
             "all_pulls": np.concatenate(list(pulls.values()))}
 
 
+def report(source: str, results: list[dict], exposure: float, seconds: float | None = None) -> None:
+    """Print the pulls, the histogram, the projection errors and the background-PHA agreement."""
+    s = summarise(results)
+    took = "" if seconds is None else f" ({seconds:.0f} s)"
+    print(f"\n=== source={source}: {len(results)} seeds of {exposure:g} s, two modules{took} ===")
+    for k, (mean, std) in s["pulls"].items():
+        ok = abs(mean) <= 0.3 and 0.8 <= std <= 1.25
+        print(f"pull {k:<8s} mean {mean:+.3f}  std {std:.3f}  {'ok' if ok else 'OUTSIDE the bar'}")
+    print("all pulls:\n" + histogram(s["all_pulls"]))
+    for k, v in s["median_abs_error"].items():
+        print(f"projected background {k} keV: median |error| {100 * v:.2f} %  {'ok' if v < 0.03 else 'OUTSIDE'}")
+    for k, v in s["max_abs_bk_vs_projection"].items():
+        print(f"background PHA vs projection {k} keV: max |difference| {100 * v:.4f} %")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, default=100)
     ap.add_argument("--exposure", type=float, default=1e5)
     ap.add_argument("--source", choices=("point", "none", "both"), default="both")
+    ap.add_argument("--log", type=Path, default=None,
+                    help="append each seed's result to this JSON-lines file as it finishes")
+    ap.add_argument("--from-log", type=Path, default=None,
+                    help="only print the figures of the seeds in this JSON-lines log (e.g. of a run cut short)")
     args = ap.parse_args()
+    if args.from_log is not None:
+        rows = [json.loads(line) for line in args.from_log.read_text().splitlines() if line.strip()]
+        for source in dict.fromkeys(r["source"] for r in rows):
+            report(source, [r for r in rows if r["source"] == source], args.exposure)
+        return
     for source in (("point", "none") if args.source == "both" else (args.source,)):
         t0 = time.perf_counter()
-        results = [one_seed(s, args.exposure, source) for s in range(1, args.seeds + 1)]
-        s = summarise(results)
-        print(f"\n=== source={source}: {args.seeds} seeds of {args.exposure:g} s, two modules "
-              f"({time.perf_counter() - t0:.0f} s) ===")
-        for k, (mean, std) in s["pulls"].items():
-            ok = abs(mean) <= 0.3 and 0.8 <= std <= 1.25
-            print(f"pull {k:<8s} mean {mean:+.3f}  std {std:.3f}  {'ok' if ok else 'OUTSIDE the bar'}")
-        print("all pulls:\n" + histogram(s["all_pulls"]))
-        for k, v in s["median_abs_error"].items():
-            print(f"projected background {k} keV: median |error| {100 * v:.2f} %  {'ok' if v < 0.03 else 'OUTSIDE'}")
-        for k, v in s["max_abs_bk_vs_projection"].items():
-            print(f"background PHA vs projection {k} keV: max |difference| {100 * v:.4f} %")
+        results = []
+        for seed in range(1, args.seeds + 1):
+            results.append(one_seed(seed, args.exposure, source))
+            if args.log is not None:
+                with args.log.open("a") as f:
+                    f.write(json.dumps({"source": source, "seed": seed, **results[-1]}) + "\n")
+        report(source, results, args.exposure, time.perf_counter() - t0)
 
 
 if __name__ == "__main__":

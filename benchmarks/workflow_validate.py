@@ -8,8 +8,9 @@ projection into a source region (the sky box of one background region).  Printed
 the aperture and internal-continuum norms of both modules (mean, std, histogram), and the
 projected background's error against the expected counts in 3–20 and 20–50 keV (median |error|).
 
-This exercises the library layer only; the simulator-based ``benchmarks/validate.py`` of issue 11
-(whole observations, with and without the point source) needs the regions/spectra steps.
+This exercises the library layer only, on synthetic spectra; issue 11's science bar is the
+simulator-based ``benchmarks/validate.py`` (whole observations through the whole plan, with and
+without the point source).
 
 Run: ``.venv/bin/python benchmarks/workflow_validate.py [--seeds 100] [--exposure 1e5]``
 """

@@ -2,7 +2,9 @@
 
 One module-scoped fixture runs (background only: ``--source none``) ``benchmarks/validate.py``'s seed function on a few seeds
 (shorter exposures, no goodness-of-fit simulations); the bounds are widened for the sample
-size.  Truth is the simulator's: the injected scale of each component (the fit must move the
+size.  A second fixture runs three seeds with the demo's point source: the aperture CXB stays
+unbiased (its PSF wings are the fit's fixed source-wing term) and that term holds the source
+counts the simulator put in the background regions.  Truth is the simulator's: the injected scale of each component (the fit must move the
 preset by it) and :func:`nuskybgd.simulate.expected_counts` in the source region.
 """
 
@@ -55,6 +57,11 @@ def test_projected_background_matches_the_expected_counts(seeds):
     assert np.all(np.abs(errors) < 0.15), errors
 
 
+def test_no_source_gets_no_source_wing_term(seeds):
+    _, results = seeds
+    assert all(r["wing_term"] == {"A": False, "B": False} for r in results), [r["wing_term"] for r in results]
+
+
 def test_background_pha_holds_the_projection(seeds):
     _, results = seeds
     diffs = np.array([list(r["bk_vs_projection"].values()) for r in results])
@@ -70,11 +77,47 @@ def test_truth_scales_move_away_from_the_presets():
     assert all(s["fcxb"] == 1.0 for s in scales)
 
 
-@pytest.mark.xfail(strict=True, reason="with the demo's point source the fitted aperture CXB comes out ~2σ high (and the "
-                   "3-20 keV projection 2-4 % high); not diagnosed yet, source photons (PSF wings) in the "
-                   "background regions are the suspect (benchmarks/validate.py --source point)")
-def test_point_source_leaves_the_aperture_cxb_unbiased():
+@pytest.fixture(scope="module")
+def point_runs(tmp_path_factory):
+    """Three seeds with the demo's point source, processed and measured (folders kept for the wing check)."""
     v = _validate_module()
-    pulls = [v.one_seed(s, EXPOSURE, "point")["pulls"] for s in (1, 2, 3)]
-    apbgd = np.array([[p["apbgdA"], p["apbgdB"]] for p in pulls])
-    assert abs(apbgd.mean()) < 0.9, apbgd
+    runs = []
+    for s in (1, 2, 3):
+        scale = v.truth_scales(s)
+        ev = v.run_pipeline(tmp_path_factory.mktemp(f"point{s}"), s, EXPOSURE, "point", scale)
+        runs.append((ev, v.measure(ev, scale)))
+    return v, runs
+
+
+def test_point_source_leaves_the_aperture_cxb_unbiased(point_runs):
+    # without the source-wing term the PSF wings (~3 % of the aperture CXB's counts in the
+    # background regions) pushed these pulls to about +2 (issue 11)
+    _, runs = point_runs
+    assert all(r["wing_term"] == {"A": True, "B": True} for _, r in runs)
+    apbgd = np.array([[r["pulls"]["apbgdA"], r["pulls"]["apbgdB"]] for _, r in runs])
+    assert np.all(np.isfinite(apbgd)) and np.all(np.abs(apbgd) < 4.0), apbgd
+    assert abs(apbgd.mean()) < 0.9, apbgd          # 6 pulls: σ(mean) ≈ 0.41, a 2.2σ band
+    errors = np.array([list(r["errors"].values()) for _, r in runs])
+    assert np.median(np.abs(errors)) < 0.03, errors
+
+
+def test_source_wing_term_matches_the_simulated_leak(point_runs):
+    """The fit's fixed source-wing term holds the source counts the simulator put in the background
+    regions (its expected counts from the truth, not from the events)."""
+    from nuskybgd.simulate import expected_counts
+    from nuskybgd.workflow.fit import load_fitted
+    from nuskybgd.workflow.model import WING_NAME
+
+    v, runs = point_runs
+    ev = runs[0][0]
+    bgd = ev / "bgd"
+    problem = load_fitted(bgd / "bgdparamsA_fit.json").build()
+    problem.resolve()
+    regions = sorted(bgd.glob("bgd?A.reg"))
+    assert regions and len(problem.spectra) == len(regions)
+    model = sum(float(problem.model_counts(s, source=WING_NAME, noticed_only=True).sum())
+                for s in range(1, len(problem.spectra) + 1))
+    union = np.logical_or.reduce([v._sky_mask(r, ev, "A") for r in regions])
+    truth = expected_counts(ev.parent / "truth.json", "A", union, (3.0, 150.0))
+    assert truth["source"] > 0.01 * truth["apbgd"]     # the leak is worth modelling
+    assert model == pytest.approx(truth["source"], rel=0.1), (model, truth["source"], truth["apbgd"])

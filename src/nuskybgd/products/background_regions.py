@@ -39,6 +39,7 @@ __all__ = [
     "det1_exclusion_sky_mask",
     "detector_footprints",
     "make_background_regions",
+    "source_centre",
     "source_exclusion_radius",
 ]
 
@@ -173,14 +174,29 @@ def det1_exclusion_sky_mask(region_file: str | Path, det1_file: str | Path, gti,
     return out
 
 
-def _source_centre(shapes, wcs) -> tuple[float, float]:
+def source_centre(source_region: str | Path, wcs) -> tuple[float, float]:
+    """The source position of a ds9 source region: the centre of its first include shape.
+
+    Returns 0-based sky pixel indices ``(x, y)`` on the grid of ``wcs``.
+
+    Raises
+    ------
+    InputError
+        The region has no include shape with a centre.
+    """
+    from nuskybgd.products.regions import read_regions
+
+    return _source_centre(read_regions(source_region), wcs, f"source region {source_region}")
+
+
+def _source_centre(shapes, wcs, where: str | Path = "the source region") -> tuple[float, float]:
     for s in shapes:
         if int(s.meta.get("include", 1)) and hasattr(s, "center"):
             c = s.center if hasattr(s, "to_mask") else s.center.to_pixel(wcs)
             if hasattr(s, "to_mask"):
                 return float(c.x), float(c.y)
             return float(c[0]), float(c[1])
-    raise InputError("the source region has no include shape with a centre; draw a circle on the source.")
+    raise InputError(f"{where} has no include shape with a centre; draw a circle on the source.")
 
 
 def _measure(flat_events: np.ndarray, src_mask: np.ndarray, footprint: np.ndarray, psf) -> tuple[float, float]:
@@ -288,7 +304,7 @@ def make_background_regions(
                          f"{seen:.0%} of the time in {names}); centre it on the source.", source_region)
     from nuskybgd.products.regions import read_regions
 
-    centre = _source_centre(read_regions(source_region), ev.wcs)
+    centre = _source_centre(read_regions(source_region), ev.wcs, f"source region {source_region}")
     ix = np.rint(ev["X"].astype(float)).astype(np.int64) - 1
     iy = np.rint(ev["Y"].astype(float)).astype(np.int64) - 1
     ok = ev.valid("X") & ev.valid("Y") & (ix >= 0) & (iy >= 0) & (ix < shape[1]) & (iy < shape[0])

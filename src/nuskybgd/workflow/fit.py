@@ -137,9 +137,32 @@ def _preset_norms(problem) -> dict[str, float]:
             for p in s.parameters if p.name == "norm"}
 
 
+def _source_wings(info, geometry, source_region, source_spectra, files, rep):
+    """The fixed source-wing term of a detected point source (None without a source region or
+    when no module detects it); :mod:`nuskybgd.workflow.wings`."""
+    if source_region is None:
+        return None
+    from nuskybgd.workflow.config import _instrume
+    from nuskybgd.workflow.wings import estimate_source_wings
+
+    spectra = {_instrume(p, str(p)): Path(p) for p in source_spectra}
+    wings = estimate_source_wings(info, geometry, source_region, spectra, files)
+    for m, w in wings.source.items():
+        if not w["detected"]:
+            rep.log(f"FPM{m}: no source detected in {Path(source_region).name} ({w['counts']:.0f} counts "
+                    "over the background, under 3σ); no source-wing term")
+            continue
+        leak = sum(f for f, mod in zip(wings.shares, info.modules, strict=True) if mod == m)
+        rep.log(f"FPM{m} source: Γ = {w['photon_index']:.2f}, {w['counts']:.0f} counts (3-79 keV) in "
+                f"{Path(source_region).name}; its PSF wings add {w['counts'] * leak / max(w['share'], 1e-30):.0f} "
+                "to the background regions (fixed source-wing term)")
+    return wings if any(w["detected"] for w in wings.source.values()) else None
+
+
 def fit_background(config: str | Path, savefile: str = "bgdparams", outdir: str | Path | None = None,
                    recipe=None, no_fit: bool = False, overwrite: bool = False, n_sim: int = 0,
-                   seed: int | None = None, prefer: str | None = None, reporter=None) -> FitOutputs:
+                   seed: int | None = None, prefer: str | None = None, source_region: str | Path | None = None,
+                   source_spectra=(), reporter=None) -> FitOutputs:
     """Set up, write, fit and report the background model of one configuration.
 
     Parameters
@@ -162,6 +185,11 @@ def fit_background(config: str | Path, savefile: str = "bgdparams", outdir: str 
         Seed of those simulations.
     prefer : str, optional
         Calibration source to use instead of the one recorded in the spectra.
+    source_region : path, optional
+        ds9 region on a point source: its PSF wings in the background regions are modelled by a
+        frozen term (source 1, :mod:`nuskybgd.workflow.wings`); needs ``source_spectra``.
+    source_spectra : sequence of path
+        The source region's spectrum of each module in use (PHA with RESPFILE; module from INSTRUME).
     reporter : nuskybgd.events.Reporter, optional
         Progress, log, outputs, result; its cancel token is honoured between stages.
     """
@@ -170,7 +198,7 @@ def fit_background(config: str | Path, savefile: str = "bgdparams", outdir: str 
     from nuskybgd.io.staging import atomic_set
     from nuskybgd.spectral import export_xcm, goodness_of_fit
     from nuskybgd.workflow.config import load_bgdinfo
-    from nuskybgd.workflow.geometry_weights import spectrum_weights
+    from nuskybgd.workflow.geometry_weights import load_geometry, spectrum_weights
     from nuskybgd.workflow.model import build_problem
     from nuskybgd.workflow.recipe import Recipe
     from nuskybgd.workflow.report import make_report, report_text
@@ -183,7 +211,8 @@ def fit_background(config: str | Path, savefile: str = "bgdparams", outdir: str 
     keys = ["start"] if no_fit else ["start", "fit", "state"]
     for key in keys:
         check_writable(names[key], overwrite)
-    weights = spectrum_weights(info)
+    geometry = load_geometry(info)
+    weights = spectrum_weights(info, geometry)
     cals = calibrations_for(info, prefer, rep)
     table = cals[info.used_modules[0]].presets()
     files, jobs = _calibration_jobs(cals, out, overwrite)
@@ -195,7 +224,8 @@ def fit_background(config: str | Path, savefile: str = "bgdparams", outdir: str 
         for path, (write, item, kw) in jobs.items():
             write(item, stage[path], **kw)
         read_from = {k: stage[p] if p in jobs else p for k, p in files.items()}
-        problem = build_problem(info, weights, table, read_from, out)
+        wings = _source_wings(info, geometry, source_region, source_spectra, read_from, rep)
+        problem = build_problem(info, weights, table, read_from, out, wings=wings)
         _name_final_responses(problem, {read_from[k]: files[k] for k in files if files[k] in jobs}, out)
         result.problem = problem
         export_xcm(problem, stage[names["start"]])

@@ -11,6 +11,12 @@ Four XSPEC sources per background spectrum s (source 1 is left for the user):
  5      intn     bknpower                    diagonal RMF (``diag.rmf``), no ARF
 =====  =======  ==========================  =====================================
 
+With a source region and spectrum, source 1 is the point source's **PSF wings** in the
+background regions (``srcwing``, :func:`add_source_wings`): a power law through the spectrum's
+RMF and the on-axis ARF, frozen at the source spectrum's fit scaled by the PSF's share of each
+region (:mod:`nuskybgd.workflow.wings`).  The projection into a source region leaves it out: there
+it is the source itself.
+
 Presets, ratio links, fixed line ratios and fCXB links come from
 :func:`nuskybgd.workflow.presets.model_settings` as the original's ``setPars`` strings and are
 applied here verbatim.  The calibration response files the ``.xcm`` names are written (or
@@ -27,10 +33,12 @@ import numpy as np
 from nuskybgd.errors import InputError, OutputExistsError
 from nuskybgd.workflow.presets import INTBGD_COMPONENTS, SOURCE_NUMBERS, module_presets
 
-__all__ = ["BAND_KEV", "apply_setting", "build_problem", "build_sources", "calibration_file_names",
-           "make_spectrum", "write_calibration_files"]
+__all__ = ["BAND_KEV", "WING_NAME", "WING_NUMBER", "add_source_wings", "apply_setting", "build_problem", "build_sources",
+           "calibration_file_names", "make_spectrum", "write_calibration_files"]
 
 BAND_KEV = (3.0, 150.0)          # ignore **-3. 150.-**
+WING_NAME = "srcwing"            # source 1: the source's PSF wings in the background regions
+WING_NUMBER = 1
 
 
 def _expression(name: str) -> str:
@@ -158,8 +166,9 @@ def _rel(path: Path, base: Path) -> str:
 
 
 def make_spectrum(pha: str | Path, group: int, module: str, cal_files: dict[str, Path], base: Path,
-                  cache: dict | None = None):
-    """A :class:`~nuskybgd.spectral.Spectrum` with the four background responses.
+                  cache: dict | None = None, wing: bool = False):
+    """A :class:`~nuskybgd.spectral.Spectrum` with the four background responses (and, with
+    ``wing``, source 1's: the spectrum's RMF with the on-axis ARF).
 
     File names (as written in ``.xcm`` files) are relative to ``base`` (the ``.xcm`` folder).
     The spectrum's own RMF is its header ``RESPFILE`` (relative to the PHA's folder).
@@ -190,13 +199,15 @@ def make_spectrum(pha: str | Path, group: int, module: str, cal_files: dict[str,
 
     responses = {2: resp(rmf_path, cal_files["be"]), 3: resp(rmf_path),
                  4: resp(rmf_path, cal_files[f"fcxb{module}"]), 5: resp(cal_files["diag"])}
+    if wing:
+        responses[WING_NUMBER] = responses[4]     # the source seen through the on-axis ARF
     spec = Spectrum(data, responses, group=group, name=_rel(pha, base))
     spec.notice_band(*BAND_KEV)
     return spec
 
 
 def build_problem(info, weights, table: dict, cal_files: dict[str, Path], base: str | Path,
-                  statistic: str = "chi"):
+                  statistic: str = "chi", wings=None):
     """The starting :class:`~nuskybgd.spectral.FitProblem` of ``fit`` (before any recipe action).
 
     Parameters
@@ -213,13 +224,37 @@ def build_problem(info, weights, table: dict, cal_files: dict[str, Path], base: 
         Folder of the ``.xcm`` (file names are written relative to it).
     statistic : str
         ``chi``, as the original's starting file; the recipe switches to cstat.
+    wings : SourceWings, optional
+        A point source's PSF wings in each region (:func:`nuskybgd.workflow.wings.estimate_source_wings`):
+        adds the frozen source-wing term (:func:`add_source_wings`).
     """
     from nuskybgd.spectral import FitProblem
     from nuskybgd.workflow.presets import model_settings
 
     settings = model_settings(weights, info.modules, table, info.fix_line_ratios, info.fcxb_links)
     cache: dict = {}
-    spectra = [make_spectrum(f, s, m, cal_files, Path(base), cache)
+    wing = wings is not None
+    spectra = [make_spectrum(f, s, m, cal_files, Path(base), cache, wing=wing)
                for s, (f, m) in enumerate(zip(info.bgfiles, info.modules, strict=True), start=1)]
     sources = build_sources(settings, table, info.modules[0])
+    if wing:
+        sources.insert(0, add_source_wings(wings))
     return FitProblem(spectra, sources, statistic=statistic, maxit=30000, crit_delta=1e-4)
+
+
+def add_source_wings(wings) -> object:
+    """Source 1, ``srcwing``: the source's PSF wings in each background spectrum, frozen.
+
+    ``wings`` is a :class:`~nuskybgd.workflow.wings.SourceWings`: per spectrum the power law's
+    photon index and norm (the source spectrum's fit scaled by the PSF share of the region).
+    """
+    from nuskybgd.spectral import Source
+
+    src = Source("powerlaw", name=WING_NAME, number=WING_NUMBER)
+    src.set_groups(len(wings.norm))
+    for s, (gamma, norm) in enumerate(zip(wings.photon_index, wings.norm, strict=True)):
+        index, k = src.groups[s]
+        index.link = k.link = None
+        apply_setting(index, f"{gamma:.6g}, -0.01")
+        apply_setting(k, f"{norm:.6e}, -1e-6")
+    return src

@@ -191,7 +191,7 @@ def project_sources(config: str | Path, fitted: str | Path, src_regs: list, src_
     from nuskybgd.workflow.config import _instrume, load_bgdinfo
     from nuskybgd.workflow.fit import calibrations_for, load_fitted
     from nuskybgd.workflow.geometry_weights import load_geometry, weights_for_region
-    from nuskybgd.workflow.model import apply_setting
+    from nuskybgd.workflow.model import WING_NAME, WING_NUMBER, apply_setting
     from nuskybgd.workflow.presets import source_region_settings
 
     rep = reporter if reporter is not None else Silent()
@@ -230,9 +230,15 @@ def project_sources(config: str | Path, fitted: str | Path, src_regs: list, src_
                     apply_setting(par, text)
         grouped_all.append(_source_spectrum(pha, module, problem.spectra[r], n, out, True)[0])
         flat_all.append(_source_spectrum(pha, module, problem.spectra[r], n, out, False))
-    projected = FitProblem(problem.spectra + grouped_all, problem.sources, statistic=problem.statistic_name,
+    # a fitted source-wing term (source 1) is the source itself in a source region: left out, and
+    # source 1 left to the user's model as in any projection
+    background = [s for s in problem.sources if s.name != WING_NAME]
+    if len(background) < len(problem.sources):
+        for spec in problem.spectra:
+            spec.responses.pop(WING_NUMBER, None)
+    projected = FitProblem(problem.spectra + grouped_all, background, statistic=problem.statistic_name,
                            maxit=problem.maxit, crit_delta=problem.crit_delta)
-    per_channel = FitProblem(problem.spectra + [f for f, _ in flat_all], problem.sources,
+    per_channel = FitProblem(problem.spectra + [f for f, _ in flat_all], background,
                              statistic=problem.statistic_name)
     results = []
     # every product at once or none; the .xcm names the final paths (relative to ``out``)

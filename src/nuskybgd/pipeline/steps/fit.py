@@ -34,7 +34,10 @@ class FitStep(Step):
         "continuum) to the background spectra with the walkthrough's recipe: cstat, solar components "
         "off, the focused CXB frozen, the internal continuum free. Writes NAME.xcm (the starting "
         "point), NAME_fit.xcm (what XSPEC's 'save all' would hold after the fit) and NAME_fit.json "
-        "(state and report). With --n-sim N the goodness of fit is measured by N simulations (cstat "
+        "(state and report). With --src and --src-spectrum a point source's PSF wings in the background "
+        "regions (~3% of its photons lie beyond the regions' exclusion) become a fixed model term, "
+        "source 1: the source spectrum's power-law fit scaled by the PSF's share of each region. "
+        "With --n-sim N the goodness of fit is measured by N simulations (cstat "
         "is not chi-squared distributed)."
     )
     params = (
@@ -52,6 +55,11 @@ class FitStep(Step):
         Param("thaw", "str", "", help="lines to untie and thaw: 24keV, 88keV or lorentz_8,lorentz_9,lorentz_26 "
                                       "(recipe)"),
         Param("staged", "bool", True, help="fit the norms first, then again with the thawed lines (recipe)"),
+        Param("src", "path", None, role="input", aliases=("srcreg",),
+              help="ds9 region on a point source: its PSF wings in the background regions become a fixed "
+                   "model term (needs --src-spectrum)"),
+        Param("src_spectrum", "paths", (), role="input",
+              help="the source region's spectrum of each module fitted (nu<seq><m>01_src<m>_sr.pha)"),
         Param("n_sim", "int", 0, minimum=0, maximum=100000,
               help="simulations for the goodness-of-fit p-value (0: none)"),
         Param("seed", "int", None, minimum=0, help="random seed of those simulations"),
@@ -87,7 +95,8 @@ class FitStep(Step):
 
         rep = reporter_or_default(reporter)
         res = fit_background(self.config, self.savefile, self.outdir, recipe=self.recipe, no_fit=self.no_fit,
-                             overwrite=self.overwrite, n_sim=self.n_sim, seed=self.seed, reporter=rep)
+                             overwrite=self.overwrite, n_sim=self.n_sim, seed=self.seed,
+                             source_region=self.src, source_spectra=list(self.src_spectrum), reporter=rep)
         outputs = self.outputs() + list(res.calibration_written)
         if res.report is None:
             return StepResult(outputs=outputs, values={"fitted": False})
@@ -118,7 +127,8 @@ def fit_steps(seqid: str, m: str) -> list[StepInstance]:
     if not spectra_in_plan():
         return []
     return [StepInstance(f"fit.{m}", "fit", m, _STEP,
-                         {"config": f"bgd/bgdinfo{m}.json", "savefile": f"bgdparams{m}", "n_sim": 50, "seed": 1},
+                         {"config": f"bgd/bgdinfo{m}.json", "savefile": f"bgdparams{m}", "src": f"bgd/src{m}.reg",
+                          "src_spectrum": [f"bgd/nu{seqid}{m}01_src{m}_sr.pha"], "n_sim": 50, "seed": 1},
                          f"Background fit — FPM{m}")]
 
 

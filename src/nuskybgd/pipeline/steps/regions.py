@@ -53,8 +53,10 @@ class RegionsStep(Step):
         "Cut one background region per detector, bgd<d><m>.reg, from the detector's sky footprint "
         "(projbgd's det<d><m>im.fits): minus a border along the edges and gaps, minus the source "
         "(its region, and a circle out to where its PSF wings fall below 1% of the background per "
-        "pixel), minus your exclusions (sky regions, or StrayCats-style DET1 regions mapped through "
-        "the aspect); with hand-drawn background areas (--within), only inside them. A detector left with too little area is skipped and said so. The source "
+        "pixel; the ~3% of a point source's photons beyond it are modelled by the fit's source-wing "
+        "term), minus your exclusions (sky regions, or StrayCats-style DET1 regions mapped through "
+        "the aspect); with hand-drawn background areas (--within), only inside them. A detector "
+        "left with too little area is skipped and said so. The source "
         "region src<m>.reg is yours: draw it on the 3-20 keV image in ds9 and save it in bgd/."
     )
     params = (
