@@ -132,7 +132,11 @@ def fit_curves(state_json: str | Path, min_counts: float = 20.0, problem=None) -
     (``problem``: the :func:`fitted_problem` of ``state_json`` when already built)."""
     if problem is None:
         problem = fitted_problem(state_json)
-    return [_curves(problem, si, min_counts) for si in range(len(problem.spectra))]
+    from nuskybgd.workflow.model import WING_NAME
+
+    # a point source's fixed wing term (source 1) is drawn too when the fit carried one
+    sources = BACKGROUND_SOURCES + (WING_NAME,)
+    return [_curves(problem, si, min_counts, sources) for si in range(len(problem.spectra))]
 
 
 def statistics_table(state_json: str | Path) -> dict:

@@ -146,7 +146,7 @@ class _Redrawn(PlotextPlot):
 COMPONENT_FLOOR = 0.05
 #: plotext colour of each curve (the legend names them; data keep the theme's colour)
 #: (xterm-256 codes: fixed colours, not remapped by the terminal's ANSI palette)
-CURVE_COLOURS = {"model": 196, "apbgd": 33, "intbgd": 40, "fcxb": 51, "intn": 214,
+CURVE_COLOURS = {"model": 196, "apbgd": 33, "intbgd": 40, "fcxb": 51, "intn": 214, "srcwing": 177,
                  "background": 196, "data": 255}
 
 
