@@ -111,7 +111,7 @@ def test_wizard_in_a_real_terminal(terminal, small_observation: Path, tmp_path: 
     demo = _demo_folder(small_observation, tmp_path)
     terminal.start(_wizard_command(demo))
     screen = terminal.wait_for("$ nuskybgd info .")          # the step is open: keys count
-    assert f"{SEQID} nuskybgd demo (simulated)" in screen and "○  1 Observation" in screen
+    assert f"{SEQID} demo (simulated) · FPMA+FPMB · cal." in screen and "○  1 Observation" in screen
     terminal.keys("r")
     terminal.wait_for("✔ info done")
     terminal.keys("Down")

@@ -38,7 +38,7 @@ def _parser() -> argparse.ArgumentParser:
 #: the demo observation's sequence id and description (as ``nuskybgd demo`` makes it)
 DEMO_SEQID = "90000000002"
 DEMO_OBSERVATION = {"seqid": DEMO_SEQID, "modules": ["A", "B"],
-                    "target": "nuskybgd demo (simulated)"}
+                    "target": "demo (simulated)"}
 
 
 def make_demo(folder: str) -> str:

@@ -48,6 +48,8 @@ class StepPane(Vertical):
         scrollbar-size-vertical: 1; overflow-x: hidden; }
     StepPane #step-message { height: auto; color: $error; }
     StepPane #step-message.-empty { display: none; }
+    StepPane.-products #step-log { height: 3; }
+    StepPane.-products #step-message { display: none; }
     """
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -174,6 +176,8 @@ class StepPane(Vertical):
         self._products_of = wanted
 
     async def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        # the product view gets the room of the step's hint and most of the log
+        self.set_class(event.pane.id == "tab-products", "-products")
         if event.pane.id == "tab-products":
             await self.ensure_products()
 

@@ -63,11 +63,13 @@ class WizardApp(App[int]):
         Binding("m", "next_module", "module"),
         Binding("e", "edit_params", "edit", show=False),
         Binding("o", "show_products", "products"),
-        Binding("y", "copy_command", "copy cmd"),
+        Binding("escape", "focus_steps", "steps"),
+        Binding("y", "copy_command", "copy cmd", show=False),
         Binding("question_mark,f1", "step_help", "help"),
         Binding("q", "quit", "quit"),
         Binding("ctrl+q", "quit", "quit", show=False, priority=True),
         *[Binding(str(n), f"open_number({n})", f"step {n}", show=False) for n in range(1, 10)],
+        Binding("0", "open_number(10)", "step 10", show=False),
     ]
 
     def __init__(self, runner: Any = None, stages: Sequence[Any] = (), *,
@@ -105,6 +107,11 @@ class WizardApp(App[int]):
             self.call_after_refresh(self._resume)
             self.set_interval(STATUS_POLL, self._poll_statuses)
 
+    def on_resize(self) -> None:
+        """The header fits the new width (the target is shortened on a narrow terminal)."""
+        if self.runner is not None and self.query("#header-left"):
+            set_text(self.query_one("#header-left", Static), self.header_text(), layout=False)
+
     def _poll_statuses(self) -> None:
         """Re-read the statuses while no step runs: files changed outside the wizard (an input
         edited, a product deleted) turn their steps stale on screen without a key press."""
@@ -130,16 +137,32 @@ class WizardApp(App[int]):
             return " nuskybgd"
         obs = self.runner.observation
         modules = "+".join(f"FPM{m}" for m in obs.get("modules", ()))
-        parts = [" nuskybgd", f"{obs.get('seqid', '?')} {obs.get('target', '')}".strip(),
-                 modules, f"calibration: {obs.get('calibration', '?')}"]
-        return " · ".join(p for p in parts if p)
+        target = str(obs.get("target", "") or "")
+        calibration = f"calibration: {obs.get('calibration', '?')}"
+        room = max(self.size.width - len(self.saved_text()) - 4, 20) if self.size.width else 999
+
+        def joined(name: str, target: str, calibration: str) -> str:
+            parts = [name, f"{obs.get('seqid', '?')} {target}".strip(), modules, calibration]
+            return " · ".join(p for p in parts if p)
+
+        # a narrow terminal keeps the modules and the calibration: the target is shortened first
+        text = joined(" nuskybgd", target, calibration)
+        if len(text) > room:
+            text = joined("", target, calibration.replace("calibration: ", "cal. "))
+        if len(text) > room and len(target) > 12:
+            keep = max(len(target) - (len(text) - room) - 1, 8)
+            text = joined("", target[:keep].rstrip() + "…", calibration.replace("calibration: ", "cal. "))
+        return text
 
     def saved_text(self) -> str:
         """When the session was last written ("session saved 12:04")."""
         if self.runner is None:
             return ""
         saved = saved_time(self.runner.observation)
-        return f"session saved {saved}" if saved else ""
+        if not saved:
+            return ""
+        # at 80 columns the header's left part needs the room
+        return f"saved {saved}" if 0 < self.size.width < 100 else f"session saved {saved}"
 
     # -- state shown -------------------------------------------------------------------------
     def _statuses(self) -> dict[str, str]:
@@ -350,6 +373,25 @@ class WizardApp(App[int]):
         await self._after_step(message.key, f"✔ {message.key} done")
         if self._queue:
             self.start_step(self._queue.pop(0))
+        else:
+            self._say_what_next(message.key)
+
+    def _say_what_next(self, key: str) -> None:
+        """After a step: the module still to run in this stage, or the next stage to open."""
+        pane = self._pane()
+        if self.runner is None or pane is None or pane.key != key or not self.is_running:
+            return
+        stage = self.runner.instance(key).stage
+        waiting = [i for i in instances_of(self.runner, stage)
+                   if self.runner.status(i.key) != "done"]
+        ids = [s.id for s in self.stages]
+        if waiting:
+            pane.log_line(f"next: {waiting[0].title} (m switches module, R runs every module)")
+        elif stage in ids and ids.index(stage) + 1 < len(ids):
+            number = ids.index(stage) + 2
+            title = self.stages[number - 1].title
+            keys = f"press {number % 10}" if number <= 10 else "esc, then ↓ in the steps list"
+            pane.log_line(f"next: {number} · {title} ({keys})")
 
     @on(StepFailed)
     async def _step_failed(self, message: StepFailed) -> None:
@@ -383,6 +425,12 @@ class WizardApp(App[int]):
             self.log.warning(f"{key} ended while the wizard closed")
 
     # -- other actions -----------------------------------------------------------------------
+    def action_focus_steps(self) -> None:
+        """Give the keys back to the steps list (from a form, an editor or a product view)."""
+        sidebars = self.query(StepSidebar)
+        if sidebars:
+            sidebars.first().focus()
+
     async def action_open_number(self, number: int) -> None:
         if self.runner is not None and 1 <= number <= len(self.stages):
             await self.open_stage(self.stages[number - 1].id)

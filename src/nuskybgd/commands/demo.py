@@ -78,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     write_source_regions(ev)
     with Session.open(ev, observation={"seqid": DEMO_SEQID, "modules": ["A", "B"],
-                                       "target": "nuskybgd demo (simulated)"}) as session:
+                                       "target": "demo (simulated)"}) as session:
         runner = Runner(session, overwrite=args.overwrite)
         statuses = run_headless(runner)
         print(f"pipeline products are in {ev} and {ev / 'bgd'}")

@@ -30,7 +30,7 @@ class StepSidebar(OptionList):
     """Stages with their status; highlighting one posts :class:`StepSidebar.StageSelected`."""
 
     DEFAULT_CSS = """
-    StepSidebar { width: 30; height: 1fr; border: round $primary 60%; }
+    StepSidebar { width: 29; height: 1fr; border: round $primary 60%; }
     StepSidebar:focus { border: round $primary; }
     """
 
