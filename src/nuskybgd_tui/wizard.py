@@ -138,7 +138,10 @@ class WizardApp(App[int]):
         obs = self.runner.observation
         modules = "+".join(f"FPM{m}" for m in obs.get("modules", ()))
         target = str(obs.get("target", "") or "")
-        calibration = f"calibration: {obs.get('calibration', '?')}"
+        source = str(obs.get("calibration", "?"))
+        if source.upper() == "BUILTIN":               # always announced as approximate
+            source = "built-in (approximate)"
+        calibration = f"calibration: {source}"
         room = max(self.size.width - len(self.saved_text()) - 4, 20) if self.size.width else 999
 
         def joined(name: str, target: str, calibration: str) -> str:
@@ -147,11 +150,12 @@ class WizardApp(App[int]):
 
         # a narrow terminal keeps the modules and the calibration: the target is shortened first
         text = joined(" nuskybgd", target, calibration)
+        short = calibration.replace("calibration: ", "cal. ").replace("(approximate)", "(approx.)")
         if len(text) > room:
-            text = joined("", target, calibration.replace("calibration: ", "cal. "))
+            text = joined("", target, short)
         if len(text) > room and len(target) > 12:
             keep = max(len(target) - (len(text) - room) - 1, 8)
-            text = joined("", target[:keep].rstrip() + "…", calibration.replace("calibration: ", "cal. "))
+            text = joined("", target[:keep].rstrip() + "…", short)
         return text
 
     def saved_text(self) -> str:
@@ -379,9 +383,11 @@ class WizardApp(App[int]):
     def _say_what_next(self, key: str) -> None:
         """After a step: the module still to run in this stage, or the next stage to open."""
         pane = self._pane()
-        if self.runner is None or pane is None or pane.key != key or not self.is_running:
+        if self.runner is None or pane is None or not self.is_running:
             return
         stage = self.runner.instance(key).stage
+        if pane.stage_id != stage:
+            return
         waiting = [i for i in instances_of(self.runner, stage)
                    if self.runner.status(i.key) != "done"]
         ids = [s.id for s in self.stages]

@@ -288,7 +288,10 @@ class FitView(_Loading):
     def _parameter_rows(self) -> list[FitParameter]:
         thaw = set(_thaw_list(_step_values(self._runner, self.key).get("thaw")))
         rows = []
-        for p in self.fit.parameters:
+        # free parameters first, then the lines the recipe can thaw, then the rest (in order)
+        ordered = sorted(self.fit.parameters,
+                         key=lambda p: (p["status"] != "free", not p.get("thaw")))
+        for p in ordered:
             state = p["status"]
             choice = p.get("thaw")
             if choice and choice in thaw and state != "free":
