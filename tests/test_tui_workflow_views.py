@@ -352,3 +352,41 @@ def test_fit_view_statistics_snapshot(snap_compare, snapshot_session):
 def test_spec_view_snapshot(snap_compare, snapshot_session):
     assert snap_compare(WizardApp(snapshot_session, STAGES), terminal_size=SIZE,
                         run_before=_full_screen("spec", SpecView))
+
+
+def test_cancel_and_quit_during_a_running_fit(finished, tmp_path: Path):
+    """A fit with many goodness-of-fit simulations is cancelled (c) and, run again, quit (q)
+    while it runs: no fitted product appears, the fit is not done, and the session reopens."""
+    ev = _copy(finished["before_fit"], tmp_path)
+    fitted = [ev / "bgd" / "bgdparamsA_fit.xcm", ev / "bgd" / "bgdparamsA_fit.json"]
+
+    async def scenario(runner):
+        runner.set_params("fit.A", n_sim=100000)        # long enough to be caught running
+        app = WizardApp(runner, STAGES)
+        async with app.run_test(size=SIZE) as pilot:
+            await until(pilot, lambda: app.ready)
+            await app.open_stage("fit")
+            await pilot.press("r")
+            await until(pilot, lambda: app.running_key == "fit.A")
+            await pilot.press("c")
+            await until(pilot, lambda: app.running_key is None, limit=6000)
+            assert runner.status("fit.A") != "done"
+            assert not any(p.exists() for p in fitted)
+            await pilot.press("r")
+            await until(pilot, lambda: app.running_key == "fit.A")
+            await pilot.press("q")
+            await until(pilot, lambda: app._exit or not app.is_running, limit=6000)
+        return app._thread
+
+    session = Session.open(ev)
+    try:
+        thread = asyncio.run(scenario(Runner(session)))
+        thread.join(30)
+        assert not thread.alive                         # the fit honoured the cancel
+    finally:
+        session.close()
+    assert not any(p.exists() for p in fitted)
+    with Session.open(ev) as session:                   # the lock was released
+        runner = Runner(session)
+        assert runner.status("config.A") == "done" and runner.status("fit.A") != "done"
+        assert not [p for p in (ev / "bgd").iterdir() if "nuskybgd-stage" in p.name]
