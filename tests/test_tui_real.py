@@ -138,3 +138,45 @@ def test_refused_parameter_on_the_real_runner(small_observation: Path, tmp_path:
         asyncio.run(scenario())
     finally:
         runner.session.close()
+
+
+def test_file_picker_sets_a_path_parameter(small_observation: Path, tmp_path: Path):
+    """ctrl+o on a file parameter opens a file dialog; the file chosen there becomes the step's
+    parameter (relative to event_cl/) and its command line; elsewhere it says where to go."""
+    from textual.widgets import Input
+    from textual_fspicker import FileOpen
+
+    ev = copy_observation(small_observation, tmp_path)
+    runner, stages, message = open_session(str(ev))
+    assert message is None
+    other = "nu90000000002B01_cl.evt"
+
+    async def scenario():
+        app = WizardApp(runner, stages)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await until(pilot, lambda: app.ready)
+            await pilot.press("2")
+            await until(pilot, lambda: app.current_key == "mkimgs.A.3to20keV")
+            await pilot.press("ctrl+o")                    # not on a file field: a hint
+            await pilot.pause()
+            assert any("Move to a file parameter" in str(n.message) for n in app._notifications)
+            app.query_one("#param-event_file").focus()
+            await pilot.press("ctrl+o")
+            await until(pilot, lambda: isinstance(app.screen, FileOpen))
+            name = app.screen.query_one(Input)
+            name.value = other
+            name.focus()
+            await pilot.press("enter")
+            await until(pilot, lambda: not isinstance(app.screen, FileOpen))
+            await pilot.pause()
+            assert str(runner.instance("mkimgs.A.3to20keV").params["event_file"]) == other
+            assert f"event_file = \"{other}\"" in (ev / "nuskybgd-session.toml").read_text()
+            assert app.query_one("#param-event_file").value == other
+            assert f"$ nuskybgd mkimgs {other}" in str(app.query_one("#command-line",
+                                                                      Static).render())
+            await pilot.press("q")
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        runner.session.close()

@@ -44,7 +44,7 @@ WHY = {
 KEYS = ("Keys: 1–9 and 0 open steps 1–10 (or up/down in the steps list; esc returns the keys "
         "to that list from a form, editor or product view), tab moves between panes, r runs "
         "the step, R runs it for every module, c cancels, m switches module, e edits the "
-        "parameters, o shows the products, y copies the command line, ctrl+p opens the "
+        "parameters (ctrl+o on a file parameter opens a file picker), o shows the products, y copies the command line, ctrl+p opens the "
         "command palette, q quits (a running step is cancelled first).")
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from textual import on
@@ -64,6 +65,7 @@ class WizardApp(App[int]):
         Binding("e", "edit_params", "edit", show=False),
         Binding("o", "show_products", "products"),
         Binding("escape", "focus_steps", "steps"),
+        Binding("ctrl+o", "pick_file", "pick file", show=False),
         Binding("y", "copy_command", "copy cmd", show=False),
         Binding("question_mark,f1", "step_help", "help"),
         Binding("q", "quit", "quit"),
@@ -457,6 +459,40 @@ class WizardApp(App[int]):
             form = pane.form
             if form is not None:
                 form.focus()
+
+    def action_pick_file(self) -> None:
+        """Choose the file of the path parameter being edited in a file dialog."""
+        from textual.widgets import Input
+        from textual_fspicker import FileOpen
+
+        pane, focused = self._pane(), self.focused
+        key = self.current_key
+        form = pane.form if pane is not None else None
+        name = (focused.id or "").removeprefix("param-") if isinstance(focused, Input) else ""
+        declared = {p.name: p for p in self.runner.declared_params(key)} if key else {}
+        param = declared.get(name)
+        if form is None or param is None or str(getattr(param, "kind", "")) != "path":
+            self.notify("Move to a file parameter first (e edits the parameters), then ctrl+o.",
+                        markup=False)
+            return
+        folder = self.runner.session.folder
+        current = (folder / focused.value).parent if focused.value else folder
+        start = current if current.is_dir() else folder
+        role_input = getattr(param, "role", "input") == "input"
+
+        def chosen(path: Any) -> None:
+            if path is None:
+                return
+            path = Path(path)
+            try:
+                text = str(path.resolve().relative_to(folder.resolve()))
+            except ValueError:
+                text = str(path)                    # outside event_cl/: kept absolute
+            if self.apply_params(key, {name: text}):
+                form.set_value(name, text)
+
+        self.push_screen(FileOpen(start, title=f"{name}: choose a file", must_exist=role_input),
+                         chosen)
 
     async def action_show_products(self) -> None:
         pane = self._pane()
