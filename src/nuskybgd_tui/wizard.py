@@ -152,7 +152,7 @@ class WizardApp(App[int]):
 
         # a narrow terminal keeps the modules and the calibration: the target is shortened first
         text = joined(" nuskybgd", target, calibration)
-        short = calibration.replace("calibration: ", "cal. ").replace("(approximate)", "(approx.)")
+        short = calibration.replace("calibration: ", "cal. ").replace("(approximate)", "(approx)")
         if len(text) > room:
             text = joined("", target, short)
         if len(text) > room and len(target) > 12:
@@ -458,7 +458,8 @@ class WizardApp(App[int]):
             pane.query_one(TabbedContent).active = "tab-params"
             form = pane.form
             if form is not None:
-                form.focus()
+                fields = [w for w in form.query("Input, Select") if w.can_focus]
+                (fields[0] if fields else form).focus()      # the keys go to the first field
 
     def action_pick_file(self) -> None:
         """Choose the file of the path parameter being edited in a file dialog."""
