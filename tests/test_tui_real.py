@@ -160,7 +160,8 @@ def test_file_picker_sets_a_path_parameter(small_observation: Path, tmp_path: Pa
             await pilot.press("ctrl+o")                    # not on a file field: a hint
             await pilot.pause()
             assert any("Move to a file parameter" in str(n.message) for n in app._notifications)
-            app.query_one("#param-event_file").focus()
+            await pilot.press("e", "tab")                  # into the first field: the event file
+            await until(pilot, lambda: app.focused is app.query_one("#param-event_file"))
             await pilot.press("ctrl+o")
             await until(pilot, lambda: isinstance(app.screen, FileOpen))
             name = app.screen.query_one(Input)

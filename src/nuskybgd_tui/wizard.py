@@ -458,8 +458,7 @@ class WizardApp(App[int]):
             pane.query_one(TabbedContent).active = "tab-params"
             form = pane.form
             if form is not None:
-                fields = [w for w in form.query("Input, Select") if w.can_focus]
-                (fields[0] if fields else form).focus()      # the keys go to the first field
+                form.focus()        # tab enters the fields (letters stay the wizard's keys)
 
     def action_pick_file(self) -> None:
         """Choose the file of the path parameter being edited in a file dialog."""
@@ -473,7 +472,7 @@ class WizardApp(App[int]):
         declared = {p.name: p for p in self.runner.declared_params(key)} if key else {}
         param = declared.get(name)
         if form is None or param is None or str(getattr(param, "kind", "")) != "path":
-            self.notify("Move to a file parameter first (e edits the parameters), then ctrl+o.",
+            self.notify("Move to a file parameter first (e, then tab to the field), then ctrl+o.",
                         markup=False)
             return
         folder = self.runner.session.folder
