@@ -80,10 +80,22 @@ def _relocate(problem, sess, out: Path) -> None:
                 resp._relocated = True
 
 
-def _source_spectrum(src_pha: Path, module: str, ref_spec, group: int, base: Path, grouped: bool):
-    from nuskybgd.io.ogip import read_pha
-    from nuskybgd.spectral import Response, Spectrum
+def read_source_spectrum(src_pha: Path):
+    """A source spectrum and the RMF its RESPFILE names (relative to the spectrum's folder).
 
+    Returns
+    -------
+    (Pha, Path)
+        The spectrum and its RMF's path.
+
+    Raises
+    ------
+    InputError
+        No RESPFILE, or the RMF it names does not exist.
+    """
+    from nuskybgd.io.ogip import read_pha
+
+    src_pha = Path(src_pha)
     pha = read_pha(src_pha)
     if not pha.respfile:
         raise InputError(f"source spectrum {src_pha} names no RESPFILE; set it to its RMF.", src_pha)
@@ -92,6 +104,13 @@ def _source_spectrum(src_pha: Path, module: str, ref_spec, group: int, base: Pat
     if not rmf.is_file():
         raise InputError(f"source spectrum {src_pha} names RESPFILE {pha.respfile}, which does not "
                          "exist next to it; put the RMF there or fix the keyword.", src_pha)
+    return pha, rmf
+
+
+def _source_spectrum(src_pha: Path, module: str, ref_spec, group: int, base: Path, grouped: bool):
+    from nuskybgd.spectral import Response, Spectrum
+
+    pha, rmf = read_source_spectrum(src_pha)
     plain = Response(rmf, rmf_path=_rel(rmf, base))
     r2, r4 = ref_spec.responses[2], ref_spec.responses[4]
     responses = {2: plain.with_arf(r2.arf, arf_path=r2.arf_path), 3: plain,

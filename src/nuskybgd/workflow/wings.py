@@ -167,6 +167,7 @@ def estimate_source_wings(info, geometry, source_region: str | Path, source_spec
     from nuskybgd.products.background_regions import source_centre
     from nuskybgd.spectral import Response
     from nuskybgd.workflow.geometry_weights import region_weights
+    from nuskybgd.workflow.project import read_source_spectrum
 
     cx, cy = source_centre(source_region, geometry.wcs)
     psf = _psf_image(geometry.shape, cx, cy)
@@ -179,14 +180,7 @@ def estimate_source_wings(info, geometry, source_region: str | Path, source_spec
                              f"spectrum of FPM{m}; give it (--src-spectrum), or clear --src.", source_region)
         exposed = np.clip(geometry.detectors[m].sum(axis=0), 0.0, 1.0)
         pha_path = Path(source_spectra[m])
-        pha = read_pha(pha_path)
-        if not pha.respfile:
-            raise InputError(f"source spectrum {pha_path} names no RESPFILE; set it to its RMF.", pha_path)
-        rmf = Path(pha.respfile)
-        rmf = rmf if rmf.is_absolute() else pha_path.parent / rmf
-        if not rmf.is_file():
-            raise InputError(f"source spectrum {pha_path} names RESPFILE {pha.respfile}, which does not "
-                             "exist next to it; put the RMF there or fix the keyword.", pha_path)
+        pha, rmf = read_source_spectrum(pha_path)
         response = Response(rmf, cal_files[f"fcxb{m}"])
         own = [s for s, mod in enumerate(info.modules) if mod == m]
         area_src = region_weights(src_mask, geometry.detectors[m], geometry.aperture[m]).area
