@@ -104,8 +104,9 @@ def measure(ev: Path, scale: dict[str, float]) -> dict:
     from nuskybgd.workflow.project import project_source
 
     bgd = ev / "bgd"
-    out: dict = {"pulls": {}, "errors": {}, "bk_vs_projection": {}, "wing_term": {}}
+    out: dict = {"pulls": {}, "errors": {}, "bk_vs_projection": {}, "wing_term": {}, "sky_mapping": {}}
     for m in "AB":
+        out["sky_mapping"][m] = fits.getheader(bgd / f"bgdap{m}.fits").get("SKYMAP", "original")
         state = json.loads((bgd / f"bgdparams{m}_fit.json").read_text())
         out["wing_term"][m] = f":{WING_NAME} " in state["xcm"]      # the fit modelled the source's PSF wings
         fitted = {p["id"]: p for p in state["report"]["parameters"]}
@@ -181,6 +182,7 @@ def report(source: str, results: list[dict], exposure: float, seconds: float | N
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, default=100)
+    ap.add_argument("--first-seed", type=int, default=1, help="first seed (to split a run over processes)")
     ap.add_argument("--exposure", type=float, default=1e5)
     ap.add_argument("--source", choices=("point", "none", "both"), default="both")
     ap.add_argument("--log", type=Path, default=None,
@@ -196,7 +198,7 @@ def main() -> None:
     for source in (("point", "none") if args.source == "both" else (args.source,)):
         t0 = time.perf_counter()
         results = []
-        for seed in range(1, args.seeds + 1):
+        for seed in range(args.first_seed, args.first_seed + args.seeds):
             results.append(one_seed(seed, args.exposure, source))
             if args.log is not None:
                 with args.log.open("a") as f:

@@ -15,7 +15,7 @@ for the same mapping as a coordinate transform.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.fft
@@ -31,7 +31,13 @@ from nuskybgd.constants import (
     SKY_SIZE,
 )
 from nuskybgd.geometry.aspect import AspectHistogram
-from nuskybgd.geometry.frames import PROJBGD_ROLL_OFFSET_DEG, nudge
+from nuskybgd.geometry.frames import (
+    PHYSICAL_DET1_REF,
+    PROJBGD_DET1_REF_INDEX,
+    PROJBGD_ROLL_OFFSET_DEG,
+    det1_to_sky_matrix,
+    nudge,
+)
 from nuskybgd.modules import normalise_module
 
 __all__ = [
@@ -44,6 +50,7 @@ __all__ = [
     "bilinear_shift_periodic",
     "aspect_kernel_convolve",
     "ProjectedImages",
+    "SkyMapping",
     "project_maps",
 ]
 
@@ -52,6 +59,66 @@ APERTURE_NORM: dict[str, float] = {m: p["norm"] for m, p in NOMINAL_APERTURE_PAR
 #: nomapbgdparams.dat: translation (x, y) of the aperture image in mm, per module (rotation 0).
 APERTURE_SHIFT_MM: dict[str, tuple[float, float]] = {
     m: (p["shift_x_mm"], p["shift_y_mm"]) for m, p in NOMINAL_APERTURE_PARAMS.items()}
+
+
+@dataclass(frozen=True)
+class SkyMapping:
+    """How the DET1 maps are laid on the sky around each aspect-histogram bin.
+
+    The aspect histogram bins the track of DET1 pixel (350, 350) at ``(⌊X_DET1⌋, ⌊Y_DET1⌋)`` and
+    uses that integer as a 0-based sky index.  A mapping says which DET1 point sits at the sky index
+    ``bin + bin_offset`` and with which roll:  ``sky idx = bin + bin_offset + M(roll)·(DET1 − det1_ref)``
+    (DET1 in FITS coordinates, M from :func:`~nuskybgd.geometry.frames.det1_to_sky_matrix`).
+
+    Attributes
+    ----------
+    kind : str
+        ``"original"`` (nuskybgd-py's constants), ``"nominal"`` (the pipeline chain's nominal
+        geometry) or ``"events"`` (measured from the event file's DET1 ↔ sky pairs).
+    roll_deg : float
+        Roll θ of M(θ) [deg].
+    det1_ref : (float, float)
+        DET1 point (FITS DET1X, DET1Y) at the bin's sky point [DET1 sub-pixels].
+    bin_offset : (float, float)
+        Sky-index offset of that point from the bin's integer index [sky pixels].
+    detail : str
+        One line for logs and headers (how the mapping was obtained, with its uncertainty).
+    """
+
+    kind: str
+    roll_deg: float
+    det1_ref: tuple[float, float]
+    bin_offset: tuple[float, float] = (0.0, 0.0)
+    detail: str = field(default="", compare=False)
+
+    @classmethod
+    def original(cls, pa_pnt: float) -> SkyMapping:
+        """nuskybgd-py's empirical mapping: roll ``PA_PNT + 1°`` and the (2.7, 0.8) nudge.
+
+        Equivalent to DET1 (348.3, 351.8) at the bin's integer index (geometry reference §6.3).
+        """
+        ref = (PROJBGD_DET1_REF_INDEX[0] + 1.0, PROJBGD_DET1_REF_INDEX[1] + 1.0)
+        return cls("original", float(pa_pnt) + PROJBGD_ROLL_OFFSET_DEG, ref, (0.0, 0.0),
+                   "nuskybgd-py's constants: roll PA_PNT + 1°, nudge (2.7, 0.8)")
+
+    @classmethod
+    def nominal(cls, pa_pnt: float) -> SkyMapping:
+        """The pipeline chain's geometry: DET1 (350, 350) at the track's sky point, roll ``PA_PNT``.
+
+        The track's point lies on average half a pixel below the ⌊X⌋ bin's index + 1, i.e. at
+        sky index ``bin − 0.5``.
+        """
+        return cls("nominal", float(pa_pnt), PHYSICAL_DET1_REF, (-0.5, -0.5),
+                   "nominal: DET1 (350, 350) on the DET1 track, roll PA_PNT")
+
+    def content_shift(self) -> tuple[float, float]:
+        """Sky-pixel shift (dy, dx) that moves maps looked up around DET1 idx 350 to this mapping."""
+        m = det1_to_sky_matrix(self.roll_deg)
+        ux = DET1_REFPIX[0] - (self.det1_ref[0] - 1.0)
+        uy = DET1_REFPIX[1] - (self.det1_ref[1] - 1.0)
+        tx = m[0, 0] * ux + m[0, 1] * uy + self.bin_offset[0]
+        ty = m[1, 0] * ux + m[1, 1] * uy + self.bin_offset[1]
+        return float(ty), float(tx)
 
 
 def aperture_counts_image(
@@ -103,12 +170,13 @@ def aperture_counts_image(
 
 
 def reference_lookup(
-    peak: tuple[int, int], pa_pnt: float, shape: tuple[int, int] = (SKY_SIZE, SKY_SIZE)
+    peak: tuple[int, int], pa_pnt: float, shape: tuple[int, int] = (SKY_SIZE, SKY_SIZE), *,
+    roll_deg: float | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Nearest-neighbour DET1 idx (u, v) seen at every sky idx when pointing at the histogram peak.
 
     ``u = 350 + round(−c·Δi − s·Δj)``, ``v = 350 + round(−s·Δi + c·Δj)`` with Δ = sky idx − peak,
-    θ = PA_PNT + 1°, numpy round-half-to-even (§6.2).
+    θ = PA_PNT + 1° (or ``roll_deg`` when given) [deg], numpy round-half-to-even (§6.2).
 
     Returns
     -------
@@ -117,7 +185,7 @@ def reference_lookup(
     """
     ny, nx = shape
     a_p, b_p = peak
-    th = np.deg2rad(pa_pnt + PROJBGD_ROLL_OFFSET_DEG)
+    th = np.deg2rad(pa_pnt + PROJBGD_ROLL_OFFSET_DEG if roll_deg is None else roll_deg)
     c, s = np.cos(th), np.sin(th)
     di = (np.arange(nx, dtype=float) - a_p)[None, :]
     dj = (np.arange(ny, dtype=float) - b_p)[:, None]
@@ -137,6 +205,8 @@ def reference_maps(
     peak: tuple[int, int],
     pa_pnt: float,
     shape: tuple[int, int] = (SKY_SIZE, SKY_SIZE),
+    *,
+    roll_deg: float | None = None,
 ) -> tuple[np.ndarray | None, dict[int, np.ndarray]]:
     """Sky maps at the peak pointing (not yet divided by the exposure).
 
@@ -154,7 +224,7 @@ def reference_maps(
     ref_ap : ndarray or None
     ref_det : dict  value k → 0/1 float map
     """
-    u, v, valid = reference_lookup(peak, pa_pnt, shape)
+    u, v, valid = reference_lookup(peak, pa_pnt, shape, roll_deg=roll_deg)
     cm = np.asarray(chipmap)
     looked = np.where(valid, cm[v, u], 0)
     ref_det = {k: (looked == k).astype(float) for k in dets}
@@ -266,6 +336,7 @@ class ProjectedImages:
     peak: tuple[int, int]
     roll_deg: float
     exposure: float
+    mapping: SkyMapping | None = None
 
 
 def project_maps(
@@ -275,6 +346,7 @@ def project_maps(
     hist: AspectHistogram,
     pa_pnt: float,
     shape: tuple[int, int] = (SKY_SIZE, SKY_SIZE),
+    mapping: SkyMapping | None = None,
 ) -> ProjectedImages:
     """The projbgd algorithm: reference maps at the peak, one sub-pixel shift, aspect convolution.
 
@@ -291,6 +363,9 @@ def project_maps(
         ``PA_PNT`` of the reference image [deg] (1° is added here).
     shape : (ny, nx)
         Sky frame (1000×1000 for an unbinned image).
+    mapping : SkyMapping, optional
+        DET1 ↔ sky placement; default :meth:`SkyMapping.original` (nuskybgd-py's, identical
+        to its output).
 
     Returns
     -------
@@ -307,12 +382,18 @@ def project_maps(
     if not total > 0:
         raise ValueError("the aspect histogram is empty")
     peak = hist.peak()
-    ref_ap, ref_det = reference_maps(cm, dets, aperture, peak, pa_pnt, shape)
-    nx_, ny_ = nudge(pa_pnt)
+    if mapping is None:
+        mapping = SkyMapping.original(pa_pnt)
+    ref_ap, ref_det = reference_maps(cm, dets, aperture, peak, pa_pnt, shape, roll_deg=mapping.roll_deg)
+    if mapping.kind == "original":
+        nx_, ny_ = nudge(pa_pnt)           # the original's own arithmetic, bit for bit
+        ty, tx = -float(ny_), -float(nx_)
+    else:
+        ty, tx = mapping.content_shift()
     maps = [ref_det[k] / total for k in dets]
     if ref_ap is not None:
         maps.append(ref_ap / total)
-    maps = [bilinear_shift_periodic(m, -float(ny_), -float(nx_)) for m in maps]
+    maps = [bilinear_shift_periodic(m, ty, tx) for m in maps]
     a, b, w = hist.nonzero_bins()
     conv = aspect_kernel_convolve(maps, b - peak[1], a - peak[0], w)
     det_out = {k: conv[n] for n, k in enumerate(dets)}
@@ -321,6 +402,7 @@ def project_maps(
         bgdap=bgdap,
         det=det_out,
         peak=peak,
-        roll_deg=float(pa_pnt) + PROJBGD_ROLL_OFFSET_DEG,
+        roll_deg=float(mapping.roll_deg),
         exposure=total,
+        mapping=mapping,
     )

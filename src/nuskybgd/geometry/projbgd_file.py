@@ -13,7 +13,12 @@ from nuskybgd.constants import DET1_SIZE
 from nuskybgd.errors import InputError
 from nuskybgd.events import Reporter
 from nuskybgd.geometry.aspect import AspectHistogram
-from nuskybgd.geometry.projbgd import ProjectedImages, aperture_counts_image, project_maps
+from nuskybgd.geometry.projbgd import (
+    ProjectedImages,
+    SkyMapping,
+    aperture_counts_image,
+    project_maps,
+)
 from nuskybgd.io.atomic import check_writable, write_fits_atomic
 from nuskybgd.io.images import header_float, read_aspect_image, read_chipmap, sky_frame_from_header
 from nuskybgd.io.ogip import open_fits
@@ -21,7 +26,8 @@ from nuskybgd.products.headers import projected_image_header
 from nuskybgd.products.images import OBS_KEYWORDS, sky_image_header
 from nuskybgd.provenance import stamp_header
 
-__all__ = ["ProjbgdInputs", "ProjbgdProducts", "make_projected_images", "aperture_from_calibration"]
+__all__ = ["ProjbgdInputs", "ProjbgdProducts", "make_projected_images", "aperture_from_calibration",
+           "mapping_from_events"]
 
 
 @dataclass
@@ -106,6 +112,56 @@ def _read_maps(inputs: ProjbgdInputs) -> tuple[np.ndarray, AspectHistogram]:
     return chip, AspectHistogram(img, x_off, y_off, float(img.sum()), module=hist_mod)
 
 
+def mapping_from_events(evtfile: Path, det1_file: Path, pa_pnt: float) -> SkyMapping:
+    """The DET1 → sky mapping measured from ``evtfile``'s (DET1X, DET1Y) ↔ (X, Y) pairs.
+
+    Parameters
+    ----------
+    evtfile : Path
+        Cleaned event file with TIME, DET1X, DET1Y, X, Y.
+    det1_file : Path
+        ``nu<seq><m>_det1.fits``: the sky position of DET1 (350, 350) over time.
+    pa_pnt : float
+        ``PA_PNT`` [deg], only to state the fitted roll relative to it.
+
+    Returns
+    -------
+    SkyMapping
+        ``kind="events"``; ``bin_offset`` is the mean of ``track − 1 − ⌊track⌋`` at the events'
+        times (where the track's point lies relative to the aspect histogram's bin index).
+
+    Raises
+    ------
+    InputError
+        Missing columns, no event inside the track's time span, or pairs that are not a DET1 → sky
+        mapping (naming the file).
+    """
+    from nuskybgd.geometry.sky_mapping import fit_sky_mapping
+    from nuskybgd.io.events import read_det1_refpoint, read_events
+
+    ev = read_events(evtfile, columns=["TIME", "DET1X", "DET1Y", "X", "Y"])
+    track = read_det1_refpoint(det1_file)
+    good = np.isfinite(track.time) & np.isfinite(track.x_det1) & np.isfinite(track.y_det1)
+    order = np.argsort(track.time[good], kind="mergesort")
+    tt, tx, ty = (a[good][order] for a in (track.time, track.x_det1, track.y_det1))
+    t = np.asarray(ev["TIME"], dtype=float)
+    x, y = np.asarray(ev["X"], dtype=float), np.asarray(ev["Y"], dtype=float)
+    use = (ev.valid("X") & ev.valid("Y") & ev.valid("DET1X") & ev.valid("DET1Y") & (x >= 1) & (y >= 1)
+           & (t >= tt[0]) & (t <= tt[-1])) if tt.size else np.zeros(t.size, dtype=bool)
+    if not use.any():
+        raise InputError(f"no event of {evtfile} falls inside the time span of the DET1 track {det1_file}; "
+                         "give the track of the same observation and module, or use --mapping original.", evtfile)
+    rx, ry = np.interp(t[use], tt, tx), np.interp(t[use], tt, ty)
+    try:
+        fit = fit_sky_mapping(np.asarray(ev["DET1X"], float)[use], np.asarray(ev["DET1Y"], float)[use],
+                              x[use], y[use], rx, ry)
+    except ValueError as exc:
+        raise InputError(f"cannot measure the DET1 → sky mapping from {evtfile}: {exc}; use --mapping "
+                         "original or nominal.", evtfile) from None
+    offset = (float(np.mean(rx - 1.0 - np.floor(rx))), float(np.mean(ry - 1.0 - np.floor(ry))))
+    return SkyMapping("events", fit.roll_deg, fit.det1_ref, offset, fit.describe(pa_pnt))
+
+
 def aperture_from_calibration(cal, module: str, reporter: Reporter) -> np.ndarray:
     """The projbgd aperture image A from the calibration's solid-angle map and nomap parameters.
 
@@ -126,15 +182,19 @@ def aperture_from_calibration(cal, module: str, reporter: Reporter) -> np.ndarra
 
 
 def make_projected_images(inputs: ProjbgdInputs, cal, out: Path, det_outputs: dict[int, Path],
-                          overwrite: bool, reporter: Reporter) -> ProjbgdProducts:
-    """Compute and write ``out`` (bgdap) and ``det_outputs`` (chip value → det image)."""
+                          overwrite: bool, reporter: Reporter,
+                          mapping: SkyMapping | None = None) -> ProjbgdProducts:
+    """Compute and write ``out`` (bgdap) and ``det_outputs`` (chip value → det image).
+
+    ``mapping`` places DET1 on the sky (default: nuskybgd-py's, :meth:`SkyMapping.original`).
+    """
     for p in (out, *det_outputs.values()):
         check_writable(p, overwrite)
     header, shape, pa = inputs.frame()
     chip, hist = _read_maps(inputs)
     aperture = aperture_from_calibration(cal, inputs.module, reporter)
     reporter.check_cancelled()
-    res = project_maps(chip, inputs.dets, aperture, hist, pa, shape)
+    res = project_maps(chip, inputs.dets, aperture, hist, pa, shape, mapping=mapping)
     areas = {k: int((chip == k).sum()) for k in inputs.dets}
     for k in inputs.dets:
         if areas[k] and res.det[k].sum() < 0.99 * areas[k]:
@@ -155,4 +215,4 @@ def make_projected_images(inputs: ProjbgdInputs, cal, out: Path, det_outputs: di
     with atomic_set([path for path, _ in products], overwrite=overwrite) as stage:  # all five or none
         for path, hdul in products:
             write_fits_atomic(stage[path], hdul)
-    return ProjbgdProducts(res.bgdap, res.det, res.peak, res.roll_deg, res.exposure, areas=areas)
+    return ProjbgdProducts(res.bgdap, res.det, res.peak, res.roll_deg, res.exposure, res.mapping, areas=areas)

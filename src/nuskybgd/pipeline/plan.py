@@ -87,7 +87,8 @@ def _image_steps(seqid: str, m: str) -> list[StepInstance]:
                              "out": f"aspecthist{m}.fits"}, f"Aspect histogram — FPM{m}"))
     out.append(StepInstance(f"projbgd.{m}", "projbgd", m, f"{_STEPS}.projbgd:ProjBgdStep",
                             {"out": f"bgd/bgdap{m}.fits", "mod": m, "chipmap": f"newinstrmap{m}.fits",
-                             "aspect": f"aspecthist{m}.fits", "refimg": f"nu{seqid}{m}01_cl_3to20keV.fits"},
+                             "aspect": f"aspecthist{m}.fits", "refimg": f"nu{seqid}{m}01_cl_3to20keV.fits",
+                             "evtfile": evt, "det1_file": f"nu{seqid}{m}_det1.fits"},
                             f"Projected background — FPM{m}"))
     return out
 

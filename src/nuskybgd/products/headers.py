@@ -121,7 +121,13 @@ def projected_image_header(reference: fits.Header, projection, pa_deg: float, mo
     for k in STALE_KEYS:
         h.remove(k, ignore_missing=True, remove_all=True)
     h["PA_PNT"] = (pa_deg, "[deg] roll from the reference image")
-    h["ROLL_EFF"] = (projection.roll_deg, "[deg] roll used (PA_PNT + 1, as nuskybgd)")
+    mapping = getattr(projection, "mapping", None)
+    map_kind = mapping.kind if mapping is not None else "original"
+    h["ROLL_EFF"] = (projection.roll_deg, "[deg] roll of the DET1->sky mapping")
+    h["SKYMAP"] = (map_kind, "DET1->sky mapping: original/nominal/events")
+    if mapping is not None:
+        h["MAPDET1X"] = (round(mapping.det1_ref[0], 4), "DET1X at the aspect bin's sky point")
+        h["MAPDET1Y"] = (round(mapping.det1_ref[1], 4), "DET1Y at the aspect bin's sky point")
     h["ASPPEAKX"] = (projection.peak[0], "0-based sky bin of aspect peak (x)")
     h["ASPPEAKY"] = (projection.peak[1], "0-based sky bin of aspect peak (y)")
     h["ASPEXPO"] = (projection.exposure, "[s] aspect-histogram exposure")

@@ -36,7 +36,15 @@ class ProjBgdStep(Step):
         Param("aspect", "path", role="input", help="aspecthist<m>.fits from aspecthist"),
         Param("refimg", "path", None, role="input", help="reference sky image (WCS and PA_PNT)"),
         Param("evtfile", "path", None, role="input",
-              help="event file to build the sky grid from (instead of refimg)"),
+              help="cleaned event file: the sky grid when no refimg is given, and the DET1-sky pairs "
+                   "that --mapping events measures"),
+        Param("det1_file", "path", None, role="input", aliases=("det1file",),
+              help="DET1 track nu<seq><m>_det1.fits, for --mapping events"),
+        Param("mapping", "choice", "auto", choices=("auto", "events", "nominal", "original"),
+              help="how DET1 lies on the sky: events (measured from the event file and the DET1 "
+                   "track), nominal (PA_PNT, DET1 350,350 on the track), original (nuskybgd-py's "
+                   "PA_PNT+1 deg and nudge, its images exactly); auto = events when both files "
+                   "are given, else original"),
         Param("det", "str", "1234", help="chip-map values to project, e.g. 1234"),
         Param("outdir", "path", None, help="folder of 'out' when 'out' is a bare name"),
         OVERWRITE,
@@ -49,6 +57,9 @@ class ProjBgdStep(Step):
                              "sky grid.")
         if self.outdir is not None and not self.out.is_absolute():
             self.out = self.outdir / self.out
+        if self.mapping == "events" and (self.evtfile is None or self.det1_file is None):
+            raise InputError("--mapping events needs the event file (--evtfile) and the DET1 track "
+                             "(--det1-file nu<seq><m>_det1.fits); give both or choose --mapping original.")
 
     def det_outputs(self) -> dict[int, Path]:
         """Chip-map value k → ``det{k-1}{m}im.fits`` beside ``out``."""
@@ -57,6 +68,18 @@ class ProjBgdStep(Step):
 
     def outputs(self) -> list[Path]:
         return [self.out, *self.det_outputs().values()]
+
+    def sky_mapping(self, pa_pnt: float):
+        """The :class:`~nuskybgd.geometry.projbgd.SkyMapping` that ``mapping`` asks for."""
+        from nuskybgd.geometry.projbgd import SkyMapping
+        from nuskybgd.geometry.projbgd_file import mapping_from_events
+
+        kind = self.mapping
+        if kind == "auto":
+            kind = "events" if self.evtfile is not None and self.det1_file is not None else "original"
+        if kind == "events":
+            return mapping_from_events(self.evtfile, self.det1_file, pa_pnt)
+        return SkyMapping.nominal(pa_pnt) if kind == "nominal" else SkyMapping.original(pa_pnt)
 
     def run(self, reporter: Reporter | None = None) -> StepResult:
         from nuskybgd.geometry.projbgd_file import ProjbgdInputs, make_projected_images
@@ -68,13 +91,16 @@ class ProjBgdStep(Step):
 
             self.calibration = _calibration.resolve_calibration(self.mod, inputs.date_obs())
         announce_builtin(self.calibration, rep, "aperture_image")
-        res = make_projected_images(inputs, self.calibration, self.out, self.det_outputs(), self.overwrite, rep)
+        mapping = self.sky_mapping(inputs.frame()[2])
+        rep.log(f"DET1 → sky mapping ({mapping.kind}): {mapping.detail}")
+        res = make_projected_images(inputs, self.calibration, self.out, self.det_outputs(), self.overwrite, rep,
+                                    mapping=mapping)
         for k, path in self.det_outputs().items():
             rep.output(path)
             rep.log(f"DET{k - 1}: Σ = {res.det[k].sum():.1f} sky pixels of exposure-weighted footprint "
                     f"(from {res.areas[k]} active DET1 sub-pixels; sky and DET1 pixels are both 12.3\")")
         rep.output(self.out)
         return StepResult(outputs=self.outputs(),
-                          values={"peak": res.peak, "roll": res.roll_deg,
+                          values={"peak": res.peak, "roll": res.roll_deg, "mapping": res.mapping.kind,
                                   "det_sums": {k - 1: float(res.det[k].sum()) for k in res.det}},
                           calibration=self.calibration.source_for("aperture_image"))
