@@ -169,6 +169,9 @@ def report(source: str, results: list[dict], exposure: float, seconds: float | N
     s = summarise(results)
     took = "" if seconds is None else f" ({seconds:.0f} s)"
     print(f"\n=== source={source}: {len(results)} seeds of {exposure:g} s, two modules{took} ===")
+    kinds = [k for r in results for k in r.get("sky_mapping", {}).values()]
+    if kinds:
+        print("projbgd DET1 → sky mapping: " + ", ".join(f"{k} ×{kinds.count(k)}" for k in dict.fromkeys(kinds)))
     for k, (mean, std) in s["pulls"].items():
         ok = abs(mean) <= 0.3 and 0.8 <= std <= 1.25
         print(f"pull {k:<8s} mean {mean:+.3f}  std {std:.3f}  {'ok' if ok else 'OUTSIDE the bar'}")

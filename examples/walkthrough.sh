@@ -24,8 +24,11 @@ for m in A B; do
     $NUSKYBGD mkinstrmap "$evt"
     $NUSKYBGD aspecthist nu${SEQ}${m}_det1.fits --gtifile nu${SEQ}${m}01_gti.fits --out aspecthist$m.fits
     # projected aperture and detector images (in event_cl/bgd/)
+    # the DET1 -> sky mapping measured from the events and the DET1 track (drop the last line to
+    # get nuskybgd-py's images exactly, with its empirical +1 deg roll and nudge)
     $NUSKYBGD projbgd refimg=nu${SEQ}${m}01_cl_3to20keV.fits out=bgd/bgdap$m.fits mod=$m det=1234 \
-        chipmap=newinstrmap$m.fits aspect=aspecthist$m.fits
+        chipmap=newinstrmap$m.fits aspect=aspecthist$m.fits \
+        --evtfile nu${SEQ}${m}01_cl.evt --det1-file nu${SEQ}${m}_det1.fits
     # the source region: a 60" circle on the simulated source (you draw yours in ds9)
     printf '# Region file format: DS9\nfk5\ncircle(150.1163,2.2058,60")\n' > bgd/src$m.reg
     # background regions per detector, avoiding the source, and the spectra

@@ -42,6 +42,8 @@ def seeds():
 
 def test_fitted_norms_are_unbiased(seeds):
     v, results = seeds
+    # the session lays DET1 on the sky as the events say (projbgd --mapping events)
+    assert all(r["sky_mapping"] == {"A": "events", "B": "events"} for r in results)
     pulls = np.array([list(r["pulls"].values()) for r in results])      # seeds × (apbgd, intn) × (A, B)
     assert pulls.shape == (N_SEEDS, 4) and np.all(np.isfinite(pulls))
     assert np.all(np.abs(pulls) < 4.0), pulls
