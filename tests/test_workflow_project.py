@@ -155,3 +155,13 @@ def test_simplify_from_the_configuration(fitted, projected, tmp_path):
     path = simplify_projection(cfg, projected.xcm, outdir=tmp_path)
     assert path == tmp_path / "bgd_only_srcA.xcm"
     assert len(read_xcm(path).build().spectra) == 1
+
+
+def test_a_source_spectrum_of_another_instrument_is_named_as_the_source_spectrum(fitted, tmp_path):
+    bgd, cfg, out = fitted
+    src = tmp_path / "src_fpmc.pha"
+    shutil.copy(bgd / "nu90000001A01_srcA_sr.pha", src)
+    with fits.open(src, mode="update") as h:
+        h["SPECTRUM"].header["INSTRUME"] = "FPMC"
+    with pytest.raises(InputError, match=r"source spectrum .*src_fpmc\.pha has INSTRUME 'FPMC'"):
+        project_source(cfg, out.state_json, bgd / "srcA.reg", src, outdir=tmp_path)

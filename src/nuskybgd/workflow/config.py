@@ -136,11 +136,11 @@ def _module_key(m: str) -> str:
     return m.upper().removeprefix("FPM")
 
 
-def _instrume(pha: Path, where: str) -> str:
+def _instrume(pha: Path, where: str, what: str = "background spectrum") -> str:
     from nuskybgd.io.ogip import find_hdu, open_fits
     from nuskybgd.modules import normalise_module
 
-    with open_fits(pha, "background spectrum") as hdul:
+    with open_fits(pha, what) as hdul:
         hdu = find_hdu(hdul, ("SPECTRUM",), hduclas1="SPECTRUM")
         if hdu is None:
             raise InputError(f"{where}: {pha} has no SPECTRUM extension; give an OGIP PHA file.", pha)
@@ -148,7 +148,7 @@ def _instrume(pha: Path, where: str) -> str:
     try:
         return normalise_module(value, "INSTRUME")
     except InputError:
-        raise InputError(f"{where}: spectrum {pha} has INSTRUME '{value}', not FPMA or FPMB; give "
+        raise InputError(f"{where}: {what} {pha} has INSTRUME '{value}', not FPMA or FPMB; give "
                          "NuSTAR spectra made from FPMA or FPMB events.", pha) from None
 
 

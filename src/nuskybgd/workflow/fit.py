@@ -145,7 +145,7 @@ def _source_wings(info, geometry, source_region, source_spectra, files, rep):
     from nuskybgd.workflow.config import _instrume
     from nuskybgd.workflow.wings import estimate_source_wings
 
-    spectra = {_instrume(p, str(p)): Path(p) for p in source_spectra}
+    spectra = {_instrume(p, str(p), "source spectrum"): Path(p) for p in source_spectra}
     wings = estimate_source_wings(info, geometry, source_region, spectra, files)
     for m, w in wings.source.items():
         if not w["detected"]:

@@ -235,7 +235,7 @@ def project_sources(config: str | Path, fitted: str | Path, src_regs: list, src_
     n_bg = len(problem.spectra)
     grouped_all, flat_all, settings = [], [], {}
     for k, (reg, pha) in enumerate(zip(regs, phas, strict=True)):
-        module = _instrume(pha, str(pha))
+        module = _instrume(pha, str(pha), "source spectrum")
         r = info.reference(module)
         wq = weights_for_region(geom, module, reg, pha)
         wr = weights_for_region(geom, module, info.regfiles[r], info.bgfiles[r])
@@ -270,7 +270,7 @@ def project_sources(config: str | Path, fitted: str | Path, src_regs: list, src_
                      if s.name in settings}
             total = np.sum(list(comps.values()), axis=0)
             _write_background(stage[bk], flat_pha, total, poisson, None if seed is None else seed + k, pha,
-                              False, info, cals[_instrume(pha, str(pha))])
+                              False, info, cals[_instrume(pha, str(pha), "source spectrum")])
             lo, hi = flat.responses[3].channel_lo, flat.responses[3].channel_hi
             cross = crossover_energy(np.asarray(flat_pha.counts, float), total, lo, hi)
             results.append((Projection(xcm_path, bk, comps, total, cross, projected), reg, lo, hi))
