@@ -74,6 +74,25 @@ def copy_observation(event_dir: Path, dest: Path) -> Path:
     shutil.copytree(event_dir, target)
     return target
 
+def image_side_fpma(sim, **projbgd_options):
+    """mkimgs (3–20 keV), mkinstrmap, aspecthist and projbgd for FPMA of a simulated observation,
+    with the built-in calibration; returns (event_cl, bgd folder, calibration)."""
+    from nuskybgd.calib import resolve
+    from nuskybgd.pipeline.steps import AspectHistStep, MkImgsStep, MkInstrMapStep, ProjBgdStep
+
+    ev = sim.modules["A"]
+    work = ev.event_file.parent
+    MkImgsStep(ev.event_file, 3, 20).run()
+    cal = resolve("A", prefer="builtin")
+    MkInstrMapStep(ev.event_file, outdir=work, calibration=cal).run()
+    AspectHistStep(ev.det1_file, ev.gti_file, work / "aspecthistA.fits").run()
+    bgd = work / "bgd"
+    bgd.mkdir()
+    ProjBgdStep(bgd / "bgdapA.fits", "A", work / "newinstrmapA.fits", work / "aspecthistA.fits",
+                refimg=work / f"nu{sim.seqid}A01_cl_3to20keV.fits", calibration=cal, **projbgd_options).run()
+    return work, bgd, cal
+
+
 @pytest.fixture(scope="session")
 def region_observation(tmp_path_factory):
     """One simulated FPMA observation (50 ks, point source) for the region and spectrum tests.
@@ -86,8 +105,6 @@ def region_observation(tmp_path_factory):
     """
     from types import SimpleNamespace
 
-    from nuskybgd.calib import resolve
-    from nuskybgd.pipeline.steps import AspectHistStep, MkImgsStep, MkInstrMapStep, ProjBgdStep
     from nuskybgd.products.background_regions import make_background_regions
     from nuskybgd.simulate.core import simulate_observation
 
@@ -98,15 +115,7 @@ def region_observation(tmp_path_factory):
     src_only = simulate_observation(root / "src", components=("source",), **common)
     bgd_only = simulate_observation(root / "bgd", components=("apbgd", "intbgd", "fcxb", "intn"), **common)
     ev = sim.modules["A"]
-    work = ev.event_file.parent
-    MkImgsStep(ev.event_file, 3, 20).run()
-    cal = resolve("A", prefer="builtin")
-    MkInstrMapStep(ev.event_file, outdir=work, calibration=cal).run()
-    AspectHistStep(ev.det1_file, ev.gti_file, work / "aspecthistA.fits").run()
-    bgd = work / "bgd"
-    bgd.mkdir()
-    ProjBgdStep(bgd / "bgdapA.fits", "A", work / "newinstrmapA.fits", work / "aspecthistA.fits",
-                refimg=work / f"nu{sim.seqid}A01_cl_3to20keV.fits", calibration=cal).run()
+    work, bgd, cal = image_side_fpma(sim)
     src = sim.modules["A"].truth["source"]
     src_reg = bgd / "srcA.reg"
     src_reg.write_text(f'# Region file format: DS9\nfk5\ncircle({src["ra"]},{src["dec"]},60")\n')

@@ -67,8 +67,7 @@ def test_the_comparison_resolves_the_physical_geometry(region_observation):
 def physical_observation(tmp_path_factory):
     """A 50 ks FPMA observation simulated with the physical DET1→sky mapping, its projbgd images
     made with the mapping measured from its events, and its automatic background regions."""
-    from nuskybgd.calib import resolve
-    from nuskybgd.pipeline.steps import AspectHistStep, MkImgsStep, MkInstrMapStep, ProjBgdStep
+    from conftest import image_side_fpma
     from nuskybgd.products.background_regions import make_background_regions
     from nuskybgd.simulate.core import simulate_observation
 
@@ -76,16 +75,8 @@ def physical_observation(tmp_path_factory):
     sim = simulate_observation(root, exposure=50e3, seed=5, source="point", modules=("A",),
                                calibration="nominal", convention="physical")
     ev = sim.modules["A"]
-    work = ev.event_file.parent
-    MkImgsStep(ev.event_file, 3, 20).run()
-    cal = resolve("A", prefer="builtin")
-    MkInstrMapStep(ev.event_file, outdir=work, calibration=cal).run()
-    AspectHistStep(ev.det1_file, ev.gti_file, work / "aspecthistA.fits").run()
-    bgd = work / "bgd"
-    bgd.mkdir()
+    work, bgd, cal = image_side_fpma(sim, evtfile=ev.event_file, det1_file=ev.det1_file)
     refimg = work / f"nu{sim.seqid}A01_cl_3to20keV.fits"
-    ProjBgdStep(bgd / "bgdapA.fits", "A", work / "newinstrmapA.fits", work / "aspecthistA.fits",
-                refimg=refimg, evtfile=ev.event_file, det1_file=ev.det1_file, calibration=cal).run()
     src = ev.truth["source"]
     src_reg = bgd / "srcA.reg"
     src_reg.write_text(f'# Region file format: DS9\nfk5\ncircle({src["ra"]},{src["dec"]},60")\n')
