@@ -36,15 +36,13 @@ class ProjBgdStep(Step):
         Param("aspect", "path", role="input", help="aspecthist<m>.fits from aspecthist"),
         Param("refimg", "path", None, role="input", help="reference sky image (WCS and PA_PNT)"),
         Param("evtfile", "path", None, role="input",
-              help="cleaned event file: the sky grid when no refimg is given, and the DET1-sky pairs "
-                   "that --mapping events measures"),
+              help="cleaned event file: its DET1-sky pairs for --mapping events, and the sky grid "
+                   "when no refimg is given"),
         Param("det1_file", "path", None, role="input", aliases=("det1file",),
               help="DET1 track nu<seq><m>_det1.fits, for --mapping events"),
         Param("mapping", "choice", "auto", choices=("auto", "events", "nominal", "original"),
-              help="how DET1 lies on the sky: events (measured from the event file and the DET1 "
-                   "track), nominal (PA_PNT, DET1 350,350 on the track), original (nuskybgd-py's "
-                   "PA_PNT+1 deg and nudge, its images exactly); auto = events when both files "
-                   "are given, else original"),
+              help="DET1-to-sky placement: events (measured from the events and the track), nominal, "
+                   "or original (nuskybgd-py's images exactly); auto: events when both files are given"),
         Param("det", "str", "1234", help="chip-map values to project, e.g. 1234"),
         Param("outdir", "path", None, help="folder of 'out' when 'out' is a bare name"),
         OVERWRITE,
