@@ -10,7 +10,10 @@ DESCRIPTION = """Project the instrument map and the aperture image onto the sky 
 
 Writes out (bgdap<m>.fits: 10-15 keV aperture counts per 100 ks per sky pixel) and
 det{k-1}<m>im.fits for each k in det (exposure fraction on detector k-1), all in the folder
-of out.  Uses nuskybgd's effective mapping: roll PA_PNT + 1 deg, the (2.7, 0.8) nudge.
-Instead of refimg, --evtfile builds the sky grid from the event file's WCS."""
+of out.  DET1 is laid on the sky as the events say when --evtfile and --det1-file
+(nu<seq><m>_det1.fits) are given: the roll and reference point are fitted to the events'
+DET1 and sky positions (--mapping events; the session does this).  Otherwise nuskybgd-py's
+effective mapping is used, its images exactly: roll PA_PNT + 1 deg, the (2.7, 0.8) nudge.
+Without refimg, --evtfile also gives the sky grid (the event file's WCS)."""
 
 STEP = "nuskybgd.pipeline.steps.projbgd:ProjBgdStep"
