@@ -102,10 +102,22 @@ _READ_CACHE: dict[tuple, Any] = {}
 READ_CACHE_SIZE = 6
 
 
-class _Loading(ProductView):
-    """A product view whose data are read in a thread (``loaded`` is True once shown)."""
+class _Zoomable(ProductView):
+    """A product view that can fill the screen (its ``zoom`` action)."""
 
     ALLOW_MAXIMIZE = True
+
+    def action_zoom(self) -> None:
+        """Fill the screen with the view (the same key again, or escape, restores the pane)."""
+        if self.screen.maximized is self:
+            self.screen.minimize()
+        else:
+            self.screen.maximize(self, container=False)
+
+
+class _Loading(_Zoomable):
+    """A product view whose data are read in a thread (``loaded`` is True once shown)."""
+
     BINDINGS = [Binding("z", "zoom", "full screen")]
 
     def __init__(self, runner: Any, key: str, outputs: Sequence[Path]) -> None:
@@ -115,13 +127,6 @@ class _Loading(ProductView):
         self.outputs = [Path(p) for p in outputs]
         self.loaded = False
         self.problem = ""
-
-    def action_zoom(self) -> None:
-        """Fill the screen with the view (z again or escape restores the pane)."""
-        if self.screen.maximized is self:
-            self.screen.minimize()
-        else:
-            self.screen.maximize(self, container=False)
 
     def _load(self) -> None:
         """Show the product: at once when it was read before and has not changed since, else
@@ -499,10 +504,9 @@ class SimplifyView(_Loading):
 
 
 # -- configuration -------------------------------------------------------------------------------
-class ConfigView(ProductView):
+class ConfigView(_Zoomable):
     """``bgdinfo{m}.json`` as text: edited in place, validated as typed, ``ctrl+s`` saves it."""
 
-    ALLOW_MAXIMIZE = True
     DEFAULT_CSS = """
     ConfigView #config-status { height: auto; max-height: 3; }
     ConfigView #config-status.-error { color: $error; }
@@ -559,12 +563,6 @@ class ConfigView(ProductView):
         if self._timer is not None:
             self._timer.stop()
         self._timer = self.set_timer(self.CHECK_DELAY, self.check)
-
-    def action_zoom(self) -> None:
-        if self.screen.maximized is self:
-            self.screen.minimize()
-        else:
-            self.screen.maximize(self, container=False)
 
     def action_save(self) -> None:
         from nuskybgd.pipeline import config_editing
