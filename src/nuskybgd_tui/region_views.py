@@ -310,12 +310,11 @@ class RegionEditor(ProductView):
         rs = self.regions
         if rs is None:
             return
-        d = 1.0
         if self.selected in (0, 1):  # the exclusion is centred on the source: both move
-            rs.source = replace(rs.source, x=rs.source.x + dx * d, y=rs.source.y + dy * d)
+            rs.source = replace(rs.source, x=rs.source.x + dx, y=rs.source.y + dy)
         else:
             i = self.selected - 2
-            rs.shapes[i] = rs.shapes[i].moved(dx * d, dy * d)
+            rs.shapes[i] = rs.shapes[i].moved(dx, dy)
         self._changed("moved, W saves")
 
     def action_resize(self, dw: int, dh: int) -> None:
@@ -324,20 +323,18 @@ class RegionEditor(ProductView):
         rs = self.regions
         if rs is None:
             return
-        d = 1.0
         grow = dw or dh
         if self.selected == 0:
-            if rs.source.r + grow * d >= 1:
-                rs.source = replace(rs.source, r=rs.source.r + grow * d)
+            if rs.source.r + grow >= 1:
+                rs.source = replace(rs.source, r=rs.source.r + grow)
         elif self.selected == 1:
             radius, _ = self._exclusion_radius()
             start = radius if radius is not None else 2 * rs.source.r
-            rs.exclusion_r = max(start + grow * d, rs.source.r)
+            rs.exclusion_r = max(start + grow, rs.source.r)
         else:
             i = self.selected - 2
             shape = rs.shapes[i]
-            rs.shapes[i] = (shape.resized(grow * d) if shape.kind == "circle"
-                            else shape.resized(dw * d, dh * d))
+            rs.shapes[i] = shape.resized(grow) if shape.kind == "circle" else shape.resized(dw, dh)
         self._changed("resized, W saves")
 
     def _view_centre(self) -> tuple[float, float]:
