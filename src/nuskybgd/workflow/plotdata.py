@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from nuskybgd.constants import GOOD_BAND_KEV
 from nuskybgd.errors import InputError
 
 __all__ = ["BACKGROUND_SOURCES", "ProjectionCurves", "SpectrumCurves", "display_groups", "fit_curves", "fitted_problem",
@@ -83,10 +84,13 @@ def display_groups(counts: np.ndarray, min_counts: float) -> np.ndarray:
     return np.cumsum(gid)
 
 
-def _curves(problem, si: int, min_counts: float, sources=BACKGROUND_SOURCES) -> SpectrumCurves:
+def _curves(problem, si: int, min_counts: float, sources=BACKGROUND_SOURCES,
+            band: tuple[float, float] | None = None) -> SpectrumCurves:
     spec = problem.spectra[si]
     lo, hi = spec.group_energies()
-    sel = spec.noticed
+    sel = np.asarray(spec.noticed, dtype=bool)
+    if band is not None:                  # only the groups inside band (keV)
+        sel = sel & (lo >= band[0]) & (hi <= band[1])
     counts = np.asarray(spec.counts, float)[sel]
     gid = display_groups(counts, min_counts)
     n = int(gid.max()) + 1 if gid.size else 0
@@ -222,7 +226,8 @@ class ProjectionCurves:
 def projection_curves(config: str | Path, projected_xcm: str | Path,
                       min_counts: float = 20.0) -> list[ProjectionCurves]:
     """One :class:`ProjectionCurves` per source spectrum of ``bgd_<src>.xcm``: the spectra after
-    the configuration's background spectra (spec appends them in that order)."""
+    the configuration's background spectra (spec appends them in that order), over NuSTAR's
+    calibrated band 3–79 keV (:data:`~nuskybgd.constants.GOOD_BAND_KEV`), where the source is fitted."""
     from nuskybgd.spectral import read_xcm
     from nuskybgd.workflow.config import load_bgdinfo
     from nuskybgd.workflow.project import crossover_energy
@@ -235,7 +240,7 @@ def projection_curves(config: str | Path, projected_xcm: str | Path,
                          "give the bgd_<src>.xcm that spec wrote.", p)
     out = []
     for si in range(n_bg, len(problem.spectra)):
-        c = _curves(problem, si, min_counts)
+        c = _curves(problem, si, min_counts, band=GOOD_BAND_KEV)
         spec = problem.spectra[si]
         lo, hi = spec.group_energies()
         cross = crossover_energy(np.asarray(spec.counts, float), problem.model_counts(si + 1), lo, hi)
