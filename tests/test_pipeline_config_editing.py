@@ -70,6 +70,12 @@ def test_check_and_save_config(fitted):
     assert edit.stale == ["fit.A"]                 # the other module's fit read another file
     assert fitted.status("fit.A") == "stale" and fitted.status("fit.B") == "done"
     assert sorted(p.name for p in path.parent.iterdir() if p.name.startswith(".")) == []
+    # an edit made elsewhere after the editor read the file is never replaced silently
+    with pytest.raises(config_editing.ChangedOnDisk, match="changed outside the wizard"):
+        config_editing.save_config(fitted, "config.A", original, expected=original)
+    assert path.read_text() == changed
+    config_editing.save_config(fitted, "config.A", original, expected=changed)
+    assert path.read_text() == original
 
 
 def test_config_path_only_for_config_steps(fitted):

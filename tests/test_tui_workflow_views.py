@@ -322,6 +322,52 @@ def test_config_view_validates_and_saves(finished, tmp_path: Path):
     _run(ev, scenario)
 
 
+def test_config_view_never_silently_replaces_an_outside_edit(finished, tmp_path: Path):
+    ev = _copy(finished["done"], tmp_path)
+    path = ev / "bgd" / "bgdinfoA.json"
+    original = path.read_text()
+    outside = original.replace('"intbgd_fix_line_ratios": true', '"intbgd_fix_line_ratios": false')
+    assert outside != original
+
+    async def scenario(runner):
+        app = WizardApp(runner, STAGES)
+        async with app.run_test(size=SIZE) as pilot:
+            await until(pilot, lambda: app.ready)
+            await app.open_stage("config")
+            await pilot.press("o")
+            await until(pilot, lambda: bool(app.query(ConfigView)))
+            view = app.query_one(ConfigView)
+            area = view.query_one(TextArea)
+            status = view.query_one("#config-status", Static)
+            path.write_text(outside)                    # someone edits the file in another terminal
+            area.load_text(original.rstrip()[:-1].rstrip() + ',\n  "note": "edited here"\n}\n')
+            await until(pilot, lambda: view.problem == "")
+            await pilot.press("ctrl+s")                 # refused: the outside edit is kept
+            await pilot.pause()
+            assert path.read_text() == outside
+            assert "changed outside the wizard" in str(status.render())
+            await pilot.press("ctrl+r")                 # the file's version is loaded
+            await pilot.pause()
+            assert area.text == outside and view.problem == ""
+            # an edit on top of the reloaded text saves normally
+            area.load_text(outside.replace('"intbgd_fix_line_ratios": false', '"intbgd_fix_line_ratios": true'))
+            await until(pilot, lambda: view.problem == "")
+            await pilot.press("ctrl+s")
+            await until(pilot, lambda: path.read_text() != outside)
+            assert json.loads(path.read_text())["intbgd_fix_line_ratios"] is True
+            # again edited outside; told, ctrl+s a second time replaces it on purpose
+            path.write_text(outside)
+            mine = area.text
+            await pilot.press("ctrl+s")
+            await pilot.pause()
+            assert path.read_text() == outside
+            await pilot.press("ctrl+s")
+            await until(pilot, lambda: path.read_text() == mine)
+            await pilot.press("q")
+
+    _run(ev, scenario)
+
+
 # -- 80×24 layout snapshots (pytest-textual-snapshot; each baseline was looked at) -----------------
 @pytest.fixture
 def snapshot_session(finished, tmp_path: Path, monkeypatch):

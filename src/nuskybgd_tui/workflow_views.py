@@ -1,7 +1,9 @@
 """The configuration, fit, spec and simplify stages' views.
 
 * Configuration: ``bgdinfo{m}.json`` as editable text, validated by the library's loader as it
-  is typed; ``ctrl+s`` saves it (atomically) and says which steps became stale.
+  is typed; ``ctrl+s`` saves it (atomically) and says which steps became stale.  An edit made to
+  the file elsewhere meanwhile is never replaced silently: ``ctrl+s`` refuses once, ``ctrl+r``
+  loads the file's version.
 * Fit: per region the data, total model and the four components with residuals; the fit
   statistics; the parameters by name; the recipe as a checklist bound to the fit step's
   parameters (switching an item sets the parameter through the runner, so the fit becomes stale
@@ -513,6 +515,7 @@ class ConfigView(_Zoomable):
     ConfigView TextArea, ConfigView TextArea:focus { height: 1fr; border: none; padding: 0; }
     """
     BINDINGS = [Binding("ctrl+s", "save", "save", priority=True),
+                Binding("ctrl+r", "reload", "reload file", priority=True),
                 Binding("f11", "zoom", "full screen")]
     #: seconds without typing before the text is validated
     CHECK_DELAY = 0.3
@@ -524,6 +527,10 @@ class ConfigView(_Zoomable):
         self.path: Path | None = None
         self.problem = ""
         self._timer: Any = None
+        #: the file's text when it was read or last saved here (an outside edit differs from it)
+        self._on_disk: str | None = None
+        #: the next ctrl+s replaces an outside edit (after the user was told about it)
+        self._replace_outside_edit = False
 
     def compose(self) -> ComposeResult:
         from nuskybgd.pipeline import config_editing
@@ -532,6 +539,7 @@ class ConfigView(_Zoomable):
         try:
             self.path = config_editing.config_path(self._runner, self.key)
             text = config_editing.config_text(self._runner, self.key)
+            self._on_disk = text
         except NuskybgdError as exc:
             yield Static(str(exc), id="config-status", markup=False)
             return
@@ -570,8 +578,16 @@ class ConfigView(_Zoomable):
 
         if not self.query(TextArea):
             return
+        expected = None if self._replace_outside_edit else self._on_disk
+        text = self.text
         try:
-            edit = config_editing.save_config(self._runner, self.key, self.text)
+            edit = config_editing.save_config(self._runner, self.key, text, expected=expected)
+        except config_editing.ChangedOnDisk as exc:
+            self._replace_outside_edit = True
+            status = self.query_one("#config-status", Static)
+            status.set_class(True, "-error")
+            status.update(f"{exc} ctrl+s again replaces it with this text; ctrl+r loads the file's version.")
+            return
         except NuskybgdError as exc:
             self.check()
             self.app.notify(str(exc), severity="error", markup=False)
@@ -579,6 +595,7 @@ class ConfigView(_Zoomable):
             if where is not None:               # the cursor goes to the error
                 self.query_one(TextArea).move_cursor(where)
             return
+        self._on_disk, self._replace_outside_edit = text, False
         status = self.query_one("#config-status", Static)
         status.set_class(False, "-error")
         if not edit.changed:
@@ -589,6 +606,23 @@ class ConfigView(_Zoomable):
         refresh = getattr(self.app, "refresh_state", None)
         if callable(refresh):
             refresh()
+
+
+    def action_reload(self) -> None:
+        """Replace the editor's text with the file's (an outside edit wins; edits here are dropped)."""
+        from nuskybgd.pipeline import config_editing
+        from nuskybgd_tui.pipeline_api import NuskybgdError
+
+        if not self.query(TextArea):
+            return
+        try:
+            text = config_editing.config_text(self._runner, self.key)
+        except NuskybgdError as exc:
+            self.app.notify(str(exc), severity="error", markup=False)
+            return
+        self._on_disk, self._replace_outside_edit = text, False
+        self.query_one(TextArea).text = text
+        self.check()
 
 
 register_view("config")(ConfigView)

@@ -13,11 +13,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from nuskybgd.errors import InputError
+
 if TYPE_CHECKING:  # pragma: no cover
     from nuskybgd.pipeline.runner import Runner
 
-__all__ = ["ConfigEdit", "config_path", "config_text", "check_config", "json_error_location",
-           "save_config"]
+__all__ = ["ConfigEdit", "ChangedOnDisk", "config_path", "config_text", "check_config",
+           "json_error_location", "save_config"]
 
 
 @dataclass
@@ -28,6 +30,11 @@ class ConfigEdit:
     path: Path
     changed: bool
     stale: list[str] = field(default_factory=list)
+
+
+class ChangedOnDisk(InputError):
+    """The configuration file changed since the editor read it (someone else edited it): saving
+    would replace their edit.  Nothing was written."""
 
 
 def config_path(runner: Runner, key: str) -> Path:
@@ -84,14 +91,20 @@ def json_error_location(text: str) -> tuple[int, int] | None:
     return None
 
 
-def save_config(runner: Runner, key: str, text: str) -> ConfigEdit:
+def save_config(runner: Runner, key: str, text: str, expected: str | None = None) -> ConfigEdit:
     """Validate ``text`` and write it over ``key``'s configuration (atomically), returning the
     steps this made stale (the fit and what follows reads the file).
+
+    ``expected`` is the file's text when the editor read it: if the file now holds something
+    else (edited elsewhere meanwhile), nothing is written and :class:`ChangedOnDisk` is raised,
+    so an outside edit is never silently replaced.  ``None`` skips that check.
 
     Raises
     ------
     InputError
         The text is not a valid configuration (nothing is written).
+    ChangedOnDisk
+        The file changed since ``expected`` was read (nothing is written).
     """
     from nuskybgd.errors import InputError
     from nuskybgd.io.atomic import write_text_atomic
@@ -100,9 +113,15 @@ def save_config(runner: Runner, key: str, text: str) -> ConfigEdit:
     if problem:
         raise InputError(problem, config_path(runner, key))
     path = config_path(runner, key)
-    before_text = path.read_text(encoding="utf-8") if path.is_file() else None
+    try:
+        before_text = path.read_text(encoding="utf-8") if path.is_file() else None
+    except (OSError, UnicodeDecodeError):
+        before_text = None
     if text == before_text:
         return ConfigEdit(path, False, [])
+    if expected is not None and before_text != expected:
+        raise ChangedOnDisk(f"{path.name} was changed outside the wizard since it was opened here; "
+                            "saving would replace that edit.", path)
     before = runner.statuses()
     write_text_atomic(path, text, overwrite=True)
     after = runner.statuses()
