@@ -91,6 +91,9 @@ class ProjBgdStep(Step):
         announce_builtin(self.calibration, rep, "aperture_image")
         mapping = self.sky_mapping(inputs.frame()[2])
         rep.log(f"DET1 → sky mapping ({mapping.kind}): {mapping.detail}")
+        if self.mapping == "auto" and mapping.kind == "original":
+            rep.log("  (give --evtfile and --det1-file nu<seq><m>_det1.fits to measure it from the events "
+                    "instead; see --mapping)")
         res = make_projected_images(inputs, self.calibration, self.out, self.det_outputs(), self.overwrite, rep,
                                     mapping=mapping)
         for k, path in self.det_outputs().items():
