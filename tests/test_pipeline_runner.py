@@ -98,6 +98,12 @@ def test_content_change_makes_dependants_stale_and_touch_does_not(small_observat
         # a parameter change marks that step and the steps reading its output stale
         runner.set_params("mkimgs.A.3to20keV", elow=3.0, ehigh=20.0)  # unchanged value: still done
         assert runner.status("mkimgs.A.3to20keV") == "done"
+        runner.set_params("mkimgs.A.3to20keV", binning=1, det1=False)  # the defaults, said out loud
+        assert runner.status("mkimgs.A.3to20keV") == "done"
+        runner.set_params("mkimgs.A.3to20keV", binning=2)
+        assert runner.status("mkimgs.A.3to20keV") == "stale"
+        runner.set_params("mkimgs.A.3to20keV", binning=1)              # back to what it ran with
+        assert runner.status("mkimgs.A.3to20keV") == "done"
         runner.set_params("mkinstrmap.A", prefix="")
         with pytest.raises(InputError, match="--elow inf is not a finite number"):
             runner.set_params("mkimgs.A.20to40keV", elow="inf")

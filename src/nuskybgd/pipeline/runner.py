@@ -42,6 +42,13 @@ def _plain_params(params: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _with_defaults(inst: StepInstance, params: dict[str, Any]) -> dict[str, Any]:
+    """``params`` completed with the step's declared defaults, plain: a value stated explicitly
+    and the same value left to its default are the same run."""
+    declared = {p.name: p.default for p in step_class(inst.step).params}
+    return _plain_params({**declared, **params})
+
+
 def _plain_result(values: dict[str, Any]) -> dict[str, Any]:
     """The JSON/TOML-plain scalars (and lists of them) of a step's result values."""
     ok = (str, int, float, bool)
@@ -223,7 +230,7 @@ class Runner:
         producers_done = all(earlier.get(k) == "done" for k in self.producers(inst.key))
         if rec.get("status") == "done":
             ran_with = rec.get("run_params", rec.get("params", {}))  # set_params changes only "params"
-            if not producers_done or ran_with != _plain_params(inst.params):
+            if not producers_done or _with_defaults(inst, ran_with) != _with_defaults(inst, inst.params):
                 return "stale"
             if self._files_changed(inst.key, "inputs") or self._files_changed(inst.key, "outputs", missing_only=True):
                 return "stale"
