@@ -421,3 +421,19 @@ def test_provenance_with_non_ascii_paths_and_detail(tmp_path):
         assert hdr["NSBCALIB"] == "CALDB" and hdr["NSBCALDS"] == "active_area=CALDB:detector ? 0"
         assert any("donn?es" in str(v) for v in hdr["HISTORY"])
     np.testing.assert_array_equal(read_arf(out).specresp, a.specresp)
+
+
+@pytest.mark.parametrize("respfile", ["nu90000000002A01_bgd0A_sr.rmf", "responses/" * 8 + "long_name_sr.rmf"])
+def test_associated_file_names_are_written_whole_without_a_card_warning(tmp_path, respfile):
+    import warnings
+
+    from astropy.io.fits.verify import VerifyWarning
+
+    pha = Pha(channels=np.arange(4), counts=np.array([1, 2, 3, 4]), exposure=10.0, backscal=1.0,
+              areascal=1.0, respfile=respfile, ancrfile="nu90000000002A01_sr.arf", backfile=None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", VerifyWarning)       # astropy truncating a comment
+        out = write_pha(pha, tmp_path / "s.pha")
+    h = fits.getheader(out, "SPECTRUM")
+    assert h["RESPFILE"] == respfile and h["ANCRFILE"] == "nu90000000002A01_sr.arf"
+    assert h["BACKFILE"] == "none"

@@ -241,6 +241,16 @@ def _ogip_keywords(h: fits.Header, pha: Pha, hdr_in: dict, rate: bool) -> None:
     h["DETCHANS"] = (int(hdr_in.get("DETCHANS", tlmax - tlmin + 1)), "total number of possible channels")
 
 
+def _comment_that_fits(keyword: str, value: str, comment: str) -> str:
+    """``comment`` shortened to what is left of the 80-character card after a string value
+    (astropy would truncate it with a warning); empty when the value needs CONTINUE cards."""
+    used = len(fits.Card(keyword, value).image.rstrip())
+    room = 80 - used - 3                               # " / " before the comment
+    if used > 80 or room < 12:
+        return ""
+    return comment if len(comment) <= room else comment[:room].rsplit(" ", 1)[0]
+
+
 def _scaling_and_file_keywords(h: fits.Header, pha: Pha, hdr_in: dict,
                                vector_keys: dict[str, np.ndarray]) -> None:
     """AREASCAL/BACKSCAL/CORRSCAL, the associated files, and the no-column keywords."""
@@ -251,10 +261,11 @@ def _scaling_and_file_keywords(h: fits.Header, pha: Pha, hdr_in: dict,
             h.remove(name, ignore_missing=True)
         else:
             h[name] = (float(v if v is not None else 1.0), comment)
-    h["BACKFILE"] = (pha.backfile or "none", "associated background file")
-    h["CORRFILE"] = (pha.corrfile or "none", "associated correction file")
-    h["RESPFILE"] = (pha.respfile or "none", "associated redistribution matrix file")
-    h["ANCRFILE"] = (pha.ancrfile or "none", "associated ancillary response file")
+    for name, value, comment in (("BACKFILE", pha.backfile, "associated background file"),
+                                 ("CORRFILE", pha.corrfile, "associated correction file"),
+                                 ("RESPFILE", pha.respfile, "associated redistribution matrix file"),
+                                 ("ANCRFILE", pha.ancrfile, "associated ancillary response file")):
+        h[name] = (value or "none", _comment_that_fits(name, value or "none", comment))
     h["POISSERR"] = (bool(pha.poisserr), "Poissonian errors to be assumed")
     for name in ("STAT_ERR", "SYS_ERR"):
         if name in vector_keys:

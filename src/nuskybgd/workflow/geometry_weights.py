@@ -94,11 +94,15 @@ def load_geometry(info) -> Geometry:
     InputError
         An unreadable image or one whose shape differs from ``refimgf``.
     """
-    from astropy.wcs import WCS
+    import warnings
+
+    from astropy.wcs import WCS, FITSFixedWarning
 
     _, header = _image(Path(info.refimgf), "reference image")
     shape = (int(header["NAXIS2"]), int(header["NAXIS1"]))
-    wcs = WCS(header).celestial
+    with warnings.catch_warnings():          # NuSTAR headers' RADECSYS and MJDREF are benign
+        warnings.simplefilter("ignore", FITSFixedWarning)
+        wcs = WCS(header).celestial
     ap: dict[str, np.ndarray] = {}
     det: dict[str, np.ndarray] = {}
     for m in info.used_modules:
