@@ -273,6 +273,16 @@ def test_simplify_view_shows_the_xcm(finished, tmp_path: Path):
     _run(ev, scenario)
 
 
+async def _open_config(pilot, app):
+    """The configuration view of FPMA, opened from its products: (view, its text area, its status)."""
+    await until(pilot, lambda: app.ready)
+    await app.open_stage("config")
+    await pilot.press("o")
+    await until(pilot, lambda: bool(app.query(ConfigView)))
+    view = app.query_one(ConfigView)
+    return view, view.query_one(TextArea), view.query_one("#config-status", Static)
+
+
 def test_config_view_validates_and_saves(finished, tmp_path: Path):
     ev = _copy(finished["done"], tmp_path)
     path = ev / "bgd" / "bgdinfoA.json"
@@ -281,14 +291,8 @@ def test_config_view_validates_and_saves(finished, tmp_path: Path):
     async def scenario(runner):
         app = WizardApp(runner, STAGES)
         async with app.run_test(size=SIZE) as pilot:
-            await until(pilot, lambda: app.ready)
-            await app.open_stage("config")
-            await pilot.press("o")
-            await until(pilot, lambda: bool(app.query(ConfigView)))
-            view = app.query_one(ConfigView)
-            area = view.query_one(TextArea)
+            view, area, status = await _open_config(pilot, app)
             assert area.text == original and area.has_focus
-            status = view.query_one("#config-status", Static)
             assert str(status.render()) == ("✔ bgdinfoA.json is valid · ctrl+s saves · tab "
                                             "leaves the editor")
             # a trailing comma: the loader's sentence, in place; saving refuses, nothing written
@@ -332,13 +336,7 @@ def test_config_view_never_silently_replaces_an_outside_edit(finished, tmp_path:
     async def scenario(runner):
         app = WizardApp(runner, STAGES)
         async with app.run_test(size=SIZE) as pilot:
-            await until(pilot, lambda: app.ready)
-            await app.open_stage("config")
-            await pilot.press("o")
-            await until(pilot, lambda: bool(app.query(ConfigView)))
-            view = app.query_one(ConfigView)
-            area = view.query_one(TextArea)
-            status = view.query_one("#config-status", Static)
+            view, area, status = await _open_config(pilot, app)
             path.write_text(outside)                    # someone edits the file in another terminal
             area.load_text(original.rstrip()[:-1].rstrip() + ',\n  "note": "edited here"\n}\n')
             await until(pilot, lambda: view.problem == "")
