@@ -152,6 +152,26 @@ def test_fixed_exclusion_radius_goes_to_the_step(runner):
     assert "radius" not in runner.instance("regions.A").params
 
 
+def test_a_region_file_saved_elsewhere_meanwhile_is_not_replaced(runner):
+    from nuskybgd.errors import ChangedOnDisk
+    from nuskybgd.pipeline.editing import source_region_path
+
+    rs = load_region_set(runner, "A")
+    save_region_set(runner, rs, overwrite=True)              # a first save: the set now knows the file
+    rs.source = SourceCircle(rs.source.x + 3, rs.source.y, rs.source.r)
+    path = source_region_path(runner, "A")
+    from_ds9 = path.read_text().replace("source region", "source region, moved in ds9")
+    path.write_text(from_ds9)                                # the user saves from ds9 meanwhile
+    with pytest.raises(ChangedOnDisk, match=f"{path.name} changed outside the wizard"):
+        save_region_set(runner, rs, overwrite=True)
+    assert path.read_text() == from_ds9                      # nothing written
+    edit = save_region_set(runner, rs, overwrite=True, replace_outside_edits=True)   # asked for
+    assert edit.changed and path.read_text() != from_ds9
+    rs.source = SourceCircle(rs.source.x - 3, rs.source.y, rs.source.r)
+    save_region_set(runner, rs, overwrite=True)              # its own file: saves as usual
+    assert load_region_set(runner, "A").source.x == pytest.approx(rs.source.x, abs=1e-3)
+
+
 def test_export_import_round_trip(runner, tmp_path):
     source = SourceCircle(480.25, 510.5, 24.4)
     shapes = [UserShape("circle", 300.0, 420.0, r=30.0),

@@ -187,6 +187,52 @@ def test_exclusion_by_keys_recuts_regions(small_observation: Path, tmp_path: Pat
 def test_help_lists_the_editor_keys():
     text = help_for("regions", "stage help")
     for words in ("n / N select", "shift+arrows", "{ }", "a adds an exclusion circle",
-                  "b an exclusion box", "x or delete", "W saves", "I imports", "E exports"):
+                  "b an exclusion box", "x or delete", "W saves", "ctrl+r loads the files",
+                  "I imports", "E exports"):
         assert words in text
     assert "Region editor" not in help_for("images", "stage help")
+
+
+def test_a_source_region_saved_from_ds9_meanwhile_is_not_replaced(small_observation: Path, tmp_path: Path):
+    from nuskybgd.pipeline.editing import source_region_path
+
+    ev = copy_observation(small_observation, tmp_path)
+    session = Session.open(ev)
+    runner = Runner(session)
+    runner.run_all(Reporter(lambda e: None), until="projbgd")
+    save_region_set(runner, load_region_set(runner, "A"))   # the proposed source circle
+    path = source_region_path(runner, "A")
+
+    async def scenario():
+        app = WizardApp(runner, STAGES)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await until(pilot, lambda: app.ready)
+            await pilot.press("6")
+            await until(pilot, lambda: (app.current_key or "").startswith("regions."))
+            if app.current_key == "regions.B":
+                await pilot.press("m")
+                await until(pilot, lambda: app.current_key == "regions.A")
+            await pilot.press("o")
+            await until(pilot, lambda: any(e.regions is not None for e in app.query(RegionEditor)))
+            editor = app.query_one(RegionEditor)
+            x0 = editor.regions.source.x
+            # the user moves the circle in ds9 and saves srcA.reg there
+            moved = load_region_set(runner, "A")
+            moved.source = type(moved.source)(x0 + 7, moved.source.y, moved.source.r)
+            save_region_set(runner, moved, overwrite=True)
+            from_ds9 = path.read_text()
+            await pilot.press("shift+right", "W")             # an edit here, then save: refused
+            await until(pilot, lambda: "not saved" in _status(app))
+            assert path.read_text() == from_ds9
+            await pilot.press("ctrl+r")                       # the file's circle is loaded
+            await until(pilot, lambda: "reloaded" in _status(app))
+            assert abs(editor.regions.source.x - (x0 + 7)) < 1e-3
+            await pilot.press("shift+right", "W")             # on top of it: saved as usual
+            await until(pilot, lambda: "saved" in _status(app) and "not saved" not in _status(app))
+            assert abs(load_region_set(runner, "A").source.x - (x0 + 8)) < 1e-3
+            await pilot.press("q")
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        session.close()

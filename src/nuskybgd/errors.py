@@ -23,6 +23,11 @@ class InputError(NuskybgdError):
         super().__init__(message)
 
 
+class ChangedOnDisk(InputError):
+    """A file an editor read was changed by someone else since: saving would replace that edit.
+    Nothing was written."""
+
+
 class OutputExistsError(NuskybgdError):
     """An output file exists and overwriting was not requested."""
 

@@ -59,7 +59,9 @@ REGION_KEYS = (
     "(on the source exclusion: back to the PSF-based radius). The selected shape is drawn "
     "with #. W saves srcA.reg, excludeA.reg and drawnA.reg in bgd/ as ds9 fk5 files and "
     "sets the step's --exclude, --within and --radius: the step turns stale, r cuts the "
-    "per-detector regions again. I imports a ds9 file (fk5, or image coordinates of the "
+    "per-detector regions again. If one of those files was saved elsewhere meanwhile (ds9), "
+    "W says so and writes nothing: ctrl+r loads the files, W again replaces them. "
+    "I imports a ds9 file (fk5, or image coordinates of the "
     "3–20 keV image), E exports everything to one ds9 file; +/- zoom, arrows pan.")
 
 

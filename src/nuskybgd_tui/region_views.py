@@ -122,6 +122,7 @@ class RegionEditor(ProductView):
         Binding("i", "toggle_include", "include/exclude", show=False),
         Binding("x,delete", "delete", "delete shape", show=False),
         Binding("W", "save", "save regions"),
+        Binding("ctrl+r", "reload", "reload files", show=False),
         Binding("I", "prompt('import')", "import ds9", show=False),
         Binding("E", "prompt('export')", "export ds9", show=False),
     ]
@@ -141,6 +142,8 @@ class RegionEditor(ProductView):
         self._kept = False
         #: edits not saved yet (kept when the view is rebuilt)
         self.dirty = False
+        #: the next W replaces region files edited elsewhere (after the user was told)
+        self._replace_outside_edits = False
 
     @property
     def circle(self) -> Any:
@@ -398,17 +401,42 @@ class RegionEditor(ProductView):
         if self.regions is None:
             return
         try:
-            edit = editing.save_region_set(self._runner, self.regions, overwrite=True)
+            edit = editing.save_region_set(self._runner, self.regions, overwrite=True,
+                                           replace_outside_edits=self._replace_outside_edits)
+        except editing.ChangedOnDisk as exc:
+            self._replace_outside_edits = True
+            message = f"{exc} W again replaces it with the regions here; ctrl+r loads the files."
+            self.app.notify(message, severity="warning", markup=False, timeout=10)
+            self._say("not saved: changed outside the wizard (W replaces, ctrl+r reloads)")
+            return
         except NuskybgdError as exc:
             self.app.notify(str(exc), severity="error", markup=False)
             return
-        self.saved, self.dirty = True, False
+        self.saved, self.dirty, self._replace_outside_edits = True, False, False
         names = ", ".join(p.name for p in edit.written)
         stale = f"; now stale: {', '.join(edit.stale)} (r re-runs)" if edit.stale else ""
         self._redraw(f"saved {names}{stale}")
         refresh = getattr(self.app, "refresh_state", None)
         if callable(refresh):
             refresh()
+
+    def action_reload(self) -> None:
+        """Read the region files again (an edit made elsewhere wins; unsaved edits here are dropped)."""
+        from nuskybgd.pipeline import editing
+        from nuskybgd_tui.pipeline_api import NuskybgdError
+
+        if self.regions is None:
+            return
+        try:
+            regions = editing.load_region_set(self._runner, self.module)
+        except NuskybgdError as exc:
+            self.app.notify(str(exc), severity="error", markup=False)
+            return
+        _UNSAVED.pop(self._unsaved_key(), None)
+        self.regions, self._replace_outside_edits = regions, False
+        self.saved, self.dirty = regions.source_saved, False
+        self.selected = min(self.selected, self._item_count() - 1)
+        self._redraw("reloaded from the files")
 
     # -- import and export -------------------------------------------------------------------
     def action_prompt(self, kind: str) -> None:

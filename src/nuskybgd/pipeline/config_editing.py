@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from nuskybgd.errors import InputError
+from nuskybgd.errors import ChangedOnDisk, InputError
 
 if TYPE_CHECKING:  # pragma: no cover
     from nuskybgd.pipeline.runner import Runner
@@ -32,14 +32,10 @@ class ConfigEdit:
     stale: list[str] = field(default_factory=list)
 
 
-class ChangedOnDisk(InputError):
-    """The configuration file changed since the editor read it (someone else edited it): saving
-    would replace their edit.  Nothing was written."""
 
 
 def config_path(runner: Runner, key: str) -> Path:
     """The JSON file the config step ``key`` (``config.A``) writes."""
-    from nuskybgd.errors import InputError
 
     if runner.instance(key).stage != "config":
         raise InputError(f"step {key} is not a configuration step; choose config.A or config.B.")
@@ -54,7 +50,6 @@ def config_text(runner: Runner, key: str) -> str:
     InputError
         It does not exist yet (run the step) or is not readable text.
     """
-    from nuskybgd.errors import InputError
 
     path = config_path(runner, key)
     if not path.is_file():
@@ -69,7 +64,6 @@ def check_config(runner: Runner, key: str, text: str) -> str:
     """"" when ``text`` is a valid configuration for ``key``'s file, else the one sentence saying
     what is wrong (invalid JSON with its line and column, a missing key, a named file that does
     not exist, ...)."""
-    from nuskybgd.errors import InputError
     from nuskybgd.workflow.config import parse_bgdinfo
 
     try:
@@ -106,7 +100,6 @@ def save_config(runner: Runner, key: str, text: str, expected: str | None = None
     ChangedOnDisk
         The file changed since ``expected`` was read (nothing is written).
     """
-    from nuskybgd.errors import InputError
     from nuskybgd.io.atomic import write_text_atomic
 
     problem = check_config(runner, key, text)

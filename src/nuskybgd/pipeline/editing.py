@@ -30,11 +30,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from nuskybgd.constants import SKY_PIXEL_DEG
+from nuskybgd.errors import ChangedOnDisk
 
 if TYPE_CHECKING:  # pragma: no cover
     from nuskybgd.pipeline.runner import Runner
 
-__all__ = ["SourceCircle", "RegionEdit", "source_region_path", "sky_image_path",
+__all__ = ["SourceCircle", "RegionEdit", "ChangedOnDisk", "source_region_path", "sky_image_path",
            "current_source_circle", "propose_source_circle", "save_source_circle",
            "UserShape", "RegionSet", "RegionImport", "exclusion_file_path", "drawn_file_path",
            "load_region_set", "save_region_set", "import_regions", "export_regions",
@@ -263,6 +264,10 @@ class RegionSet:
         Exclusions and hand-drawn background areas.
     source_saved : bool
         The source circle comes from the saved file (not a proposal).
+    on_disk : dict of Path → str or None
+        The text of the source, exclusion and hand-drawn files when the set was loaded or last
+        saved (None: no file); :func:`save_region_set` refuses to replace a file that changed
+        since.  Empty: no check.
     """
 
     module: str
@@ -271,6 +276,7 @@ class RegionSet:
     auto_exclusion_r: float | None = None
     shapes: list[UserShape] = field(default_factory=list)
     source_saved: bool = False
+    on_disk: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -375,7 +381,23 @@ def load_region_set(runner: Runner, module: str) -> RegionSet:
     return RegionSet(module, source,
                      None if radius is None else float(radius) / PIXEL_ARCSEC,
                      None if auto is None else float(auto) / PIXEL_ARCSEC,
-                     shapes, saved is not None)
+                     shapes, saved is not None, _texts(_set_files(runner, module)))
+
+
+def _set_files(runner: Runner, module: str) -> tuple[Path, Path, Path]:
+    """The source, exclusion and hand-drawn region files of a module's set."""
+    return (source_region_path(runner, module), exclusion_file_path(runner, module),
+            drawn_file_path(runner, module))
+
+
+def _texts(paths) -> dict[Path, str | None]:
+    out: dict[Path, str | None] = {}
+    for p in paths:
+        try:
+            out[p] = p.read_text() if p.is_file() else None
+        except (OSError, UnicodeDecodeError):
+            out[p] = None
+    return out
 
 
 def _sky_regions(shapes: list[UserShape], wcs, tag: str | None = None, keep_include: bool = False):
@@ -412,7 +434,8 @@ def _check_set(regions: RegionSet) -> None:
             raise InputError(f"{s.describe()} has no area; make it larger or delete it.")
 
 
-def save_region_set(runner: Runner, regions: RegionSet, overwrite: bool = False) -> RegionEdit:
+def save_region_set(runner: Runner, regions: RegionSet, overwrite: bool = False,
+                    replace_outside_edits: bool = False) -> RegionEdit:
     """Write the set where the regions step reads it and set the step's parameters.
 
     The source circle goes to the step's ``src`` file, the exclusions to ``bgd/exclude<m>.reg``
@@ -429,16 +452,23 @@ def save_region_set(runner: Runner, regions: RegionSet, overwrite: bool = False)
         The set to save (sky-grid pixels).
     overwrite : bool
         Replace existing files (the user asked to save over them).
+    replace_outside_edits : bool
+        Write even over a file that changed since the set was loaded (``regions.on_disk``); by
+        default that is refused with :class:`~nuskybgd.errors.ChangedOnDisk`, so a region saved
+        meanwhile from ds9 is never replaced silently.
 
     Returns
     -------
     RegionEdit
         The source file, whether anything changed, the steps this made stale, and the files written.
+        ``regions.on_disk`` is updated to what was written.
 
     Raises
     ------
     InputError
         A shape without area, or no 3–20 keV image (its WCS gives the fk5 coordinates).
+    ChangedOnDisk
+        A file to be written changed since the set was loaded (nothing is written then).
     OutputExistsError
         A file exists and ``overwrite`` is False (nothing is written then).
     """
@@ -467,10 +497,15 @@ def save_region_set(runner: Runner, regions: RegionSet, overwrite: bool = False)
                      f"hand-drawn background areas of FPM{module} (background regions are cut "
                      "inside them), drawn in the nuskybgd wizard"))
     src.parent.mkdir(parents=True, exist_ok=True)
+    texts = _texts((src, exc, drawn))
+    if regions.on_disk and not replace_outside_edits:
+        moved = [p.name for p, _, _ in plan if p in regions.on_disk and texts[p] != regions.on_disk[p]]
+        if moved:
+            raise ChangedOnDisk(f"{', '.join(moved)} changed outside the wizard since the regions were "
+                                "opened here; saving would replace that edit.", src.parent / moved[0])
     for path, _, _ in plan:  # refuse before writing anything
         check_writable(path, overwrite)
     before = runner.statuses()
-    texts = {p: (p.read_text() if p.is_file() else None) for p in (src, exc, drawn)}
     params_before = dict(runner.instance(key).params)
     for path, shapes, header in plan:
         write_regions(shapes, path, overwrite=overwrite, header=header)
@@ -488,6 +523,7 @@ def save_region_set(runner: Runner, regions: RegionSet, overwrite: bool = False)
                or dict(runner.instance(key).params) != params_before)
     after = runner.statuses()
     stale = [k for k, s in after.items() if s == "stale" and before.get(k) != "stale"]
+    regions.on_disk = _texts((src, exc, drawn))
     return RegionEdit(src, changed, stale, [p for p, _, _ in plan])
 
 
