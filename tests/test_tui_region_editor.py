@@ -40,6 +40,17 @@ def _status(app) -> str:
     return str(app.query_one("#region-status", Static).render())
 
 
+async def _open_fpma_regions(pilot, app) -> None:
+    """Open the regions stage on FPMA and show its products (the editor)."""
+    await until(pilot, lambda: app.ready)
+    await pilot.press("6")
+    await until(pilot, lambda: (app.current_key or "").startswith("regions."))
+    if app.current_key == "regions.B":      # the stage opens on its unfinished module
+        await pilot.press("m")
+        await until(pilot, lambda: app.current_key == "regions.A")
+    await pilot.press("o")
+
+
 def test_exclusion_by_keys_recuts_regions(small_observation: Path, tmp_path: Path):
     from scipy.ndimage import distance_transform_edt
 
@@ -68,13 +79,7 @@ def test_exclusion_by_keys_recuts_regions(small_observation: Path, tmp_path: Pat
     async def scenario():
         app = WizardApp(runner, STAGES)
         async with app.run_test(size=(80, 24)) as pilot:
-            await until(pilot, lambda: app.ready)
-            await pilot.press("6")
-            await until(pilot, lambda: (app.current_key or "").startswith("regions."))
-            if app.current_key == "regions.B":      # the stage opens on its unfinished module
-                await pilot.press("m")
-                await until(pilot, lambda: app.current_key == "regions.A")
-            await pilot.press("o")
+            await _open_fpma_regions(pilot, app)
             await until(pilot, lambda: any(v.zoom > 1 for e in app.query(RegionEditor)
                                            if e.regions is not None for v in e.query(ImageView)))
             editor = app.query_one(RegionEditor)
@@ -206,13 +211,7 @@ def test_a_source_region_saved_from_ds9_meanwhile_is_not_replaced(small_observat
     async def scenario():
         app = WizardApp(runner, STAGES)
         async with app.run_test(size=(80, 24)) as pilot:
-            await until(pilot, lambda: app.ready)
-            await pilot.press("6")
-            await until(pilot, lambda: (app.current_key or "").startswith("regions."))
-            if app.current_key == "regions.B":
-                await pilot.press("m")
-                await until(pilot, lambda: app.current_key == "regions.A")
-            await pilot.press("o")
+            await _open_fpma_regions(pilot, app)
             await until(pilot, lambda: any(e.regions is not None for e in app.query(RegionEditor)))
             editor = app.query_one(RegionEditor)
             x0 = editor.regions.source.x
