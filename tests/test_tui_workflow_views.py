@@ -341,8 +341,9 @@ def test_config_view_never_silently_replaces_an_outside_edit(finished, tmp_path:
             area.load_text(original.rstrip()[:-1].rstrip() + ',\n  "note": "edited here"\n}\n')
             await until(pilot, lambda: view.problem == "")
             await pilot.press("ctrl+s")                 # refused: the outside edit is kept
-            await pilot.pause()
+            await until(pilot, lambda: "changed outside the wizard" in str(status.render()))
             assert path.read_text() == outside
+            await pilot.pause(2 * view.CHECK_DELAY)     # a later check keeps saying it
             assert "changed outside the wizard" in str(status.render())
             await pilot.press("ctrl+r")                 # the file's version is loaded
             await pilot.pause()

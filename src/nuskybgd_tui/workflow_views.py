@@ -562,9 +562,14 @@ class ConfigView(_Zoomable):
 
         self.problem = config_editing.check_config(self._runner, self.key, self.text)
         status = self.query_one("#config-status", Static)
-        status.set_class(bool(self.problem), "-error")
-        status.update(self.problem or f"✔ {self.path.name} is valid · ctrl+s saves · "
-                      "tab leaves the editor")
+        status.set_class(bool(self.problem) or self._replace_outside_edit, "-error")
+        if self.problem:
+            status.update(self.problem)
+        elif self._replace_outside_edit:      # the refusal stays said until saved or reloaded
+            status.update(f"{self.path.name} was changed outside the wizard: ctrl+s replaces it with "
+                          "this text, ctrl+r loads the file's version.")
+        else:
+            status.update(f"✔ {self.path.name} is valid · ctrl+s saves · tab leaves the editor")
         return self.problem
 
     def on_text_area_changed(self, event: TextArea.Changed) -> None:
@@ -578,6 +583,9 @@ class ConfigView(_Zoomable):
 
         if not self.query(TextArea):
             return
+        if self._timer is not None:           # a pending check would overwrite what saving says
+            self._timer.stop()
+            self._timer = None
         expected = None if self._replace_outside_edit else self._on_disk
         text = self.text
         try:
