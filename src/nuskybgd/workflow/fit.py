@@ -199,7 +199,7 @@ def fit_background(config: str | Path, savefile: str = "bgdparams", outdir: str 
     from nuskybgd.spectral import export_xcm, goodness_of_fit
     from nuskybgd.workflow.config import load_bgdinfo
     from nuskybgd.workflow.geometry_weights import load_geometry, spectrum_weights
-    from nuskybgd.workflow.model import build_problem
+    from nuskybgd.workflow.model import build_problem, calibration_jobs
     from nuskybgd.workflow.recipe import Recipe
     from nuskybgd.workflow.report import make_report, report_text
 
@@ -215,7 +215,7 @@ def fit_background(config: str | Path, savefile: str = "bgdparams", outdir: str 
     weights = spectrum_weights(info, geometry)
     cals = calibrations_for(info, prefer, rep)
     table = cals[info.used_modules[0]].presets()
-    files, jobs = _calibration_jobs(cals, out, overwrite)
+    files, jobs = calibration_jobs(cals, out, overwrite)
     result = FitOutputs(names["start"], calibration_files=files, calibration_written=list(jobs))
     report = None
     # every product of the fit (with the responses it names) appears at once or not at all; the
@@ -260,32 +260,6 @@ def fit_background(config: str | Path, savefile: str = "bgdparams", outdir: str 
                report_text(report))
     result.fit_xcm, result.state_json, result.report = names["fit"], names["state"], report
     return result
-
-
-def _calibration_jobs(cals: dict, out: Path, overwrite: bool) -> tuple[dict[str, Path], dict[Path, tuple]]:
-    """The calibration responses a fit names (key → path in ``out``) and those to write (path →
-    (writer, response, keywords)): a file already holding the same response is reused, a different
-    one is refused unless ``overwrite``."""
-    from nuskybgd.errors import OutputExistsError
-    from nuskybgd.io.ogip import write_arf, write_rmf
-    from nuskybgd.workflow.model import _same_arf, _same_rmf, calibration_file_names
-
-    mods = list(cals)
-    first = cals[mods[0]]
-    items = [("be", first.be_transmission(), first), ("diag", first.identity_rmf(), first)]
-    items += [(f"fcxb{m}", cals[m].onaxis_arf(), cals[m]) for m in mods]
-    files, jobs = {}, {}
-    for key, item, cal in items:
-        path = out / calibration_file_names(mods)[key]
-        files[key] = path
-        is_rmf = key == "diag"
-        if path.exists() and not overwrite:
-            if (_same_rmf(path, item) if is_rmf else _same_arf(path, item)):
-                continue
-            raise OutputExistsError(path)
-        jobs[path] = (write_rmf if is_rmf else write_arf, item,
-                      {"calibration": cal.source, "calibration_detail": cal.detail, "task": "fit"})
-    return files, jobs
 
 
 def _name_final_responses(problem, staged: dict[Path, Path], out: Path) -> None:

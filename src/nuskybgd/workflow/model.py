@@ -34,7 +34,7 @@ from nuskybgd.errors import InputError, OutputExistsError
 from nuskybgd.workflow.presets import INTBGD_COMPONENTS, SOURCE_NUMBERS, module_presets
 
 __all__ = ["BAND_KEV", "WING_NAME", "WING_NUMBER", "add_source_wings", "apply_setting", "build_problem", "build_sources",
-           "calibration_file_names", "make_spectrum", "write_calibration_files"]
+           "calibration_file_names", "calibration_jobs", "make_spectrum", "write_calibration_files"]
 
 BAND_KEV = (3.0, 150.0)          # ignore **-3. 150.-**
 WING_NAME = "srcwing"            # source 1: the source's PSF wings in the background regions
@@ -115,47 +115,73 @@ def _same_rmf(path: Path, rmf) -> bool:
     return old.matrix.shape == rmf.matrix.shape and abs(old.matrix - rmf.matrix).max() < 1e-6
 
 
-def write_calibration_files(calibrations: dict, outdir: str | Path, overwrite: bool = False,
-                            reporter=None) -> dict[str, Path]:
-    """Write the Be-window ARF, the on-axis ARF of each module and the diagonal RMF into ``outdir``.
-
-    A file that already holds the same response is reused; a different one is refused unless
-    ``overwrite``.  Every written file is provenance-stamped with its calibration source.
+def calibration_jobs(calibrations: dict, outdir: str | Path,
+                     overwrite: bool = False) -> tuple[dict[str, Path], dict[Path, tuple]]:
+    """The calibration responses a fit names and those still to write.
 
     Parameters
     ----------
     calibrations : dict
         Module → :class:`~nuskybgd.calib.base.Calibration` (the one that made the spectra).
+    outdir : path
+        Folder of the responses.
+    overwrite : bool
+        Replace a file holding a different response (otherwise refuse).
 
     Returns
     -------
-    dict
-        Key (``be``, ``diag``, ``fcxbA``, ``fcxbB``) → path.
+    files : dict
+        Key (``be``, ``diag``, ``fcxbA``, ``fcxbB``) → path in ``outdir``.
+    jobs : dict
+        Path → (writer, response, provenance keywords) of the files to write; a file already
+        holding the same response is reused and not listed.
+
+    Raises
+    ------
+    OutputExistsError
+        A file holds a different response and ``overwrite`` is False.
     """
     from nuskybgd.io.ogip import write_arf, write_rmf
 
     out = Path(outdir)
     mods = list(calibrations)
     first = calibrations[mods[0]]
-    jobs = [("be", first.be_transmission(), first), ("diag", first.identity_rmf(), first)]
-    jobs += [(f"fcxb{m}", calibrations[m].onaxis_arf(), calibrations[m]) for m in mods]
-    paths: dict[str, Path] = {}
-    for key, item, cal in jobs:
-        path = out / calibration_file_names(mods)[key]
-        paths[key] = path
+    items = [("be", first.be_transmission(), first), ("diag", first.identity_rmf(), first)]
+    items += [(f"fcxb{m}", calibrations[m].onaxis_arf(), calibrations[m]) for m in mods]
+    names = calibration_file_names(mods)
+    files: dict[str, Path] = {}
+    jobs: dict[Path, tuple] = {}
+    for key, item, cal in items:
+        path = out / names[key]
+        files[key] = path
         is_rmf = key == "diag"
         if path.exists() and not overwrite:
             if (_same_rmf(path, item) if is_rmf else _same_arf(path, item)):
                 continue
             raise OutputExistsError(path)
-        kw = dict(overwrite=overwrite, calibration=cal.source, calibration_detail=cal.detail,
-                  task="fit")
-        (write_rmf if is_rmf else write_arf)(item, path, **kw)
+        jobs[path] = (write_rmf if is_rmf else write_arf, item,
+                      {"calibration": cal.source, "calibration_detail": cal.detail, "task": "fit"})
+    return files, jobs
+
+
+def write_calibration_files(calibrations: dict, outdir: str | Path, overwrite: bool = False,
+                            reporter=None) -> dict[str, Path]:
+    """Write the Be-window ARF, the on-axis ARF of each module and the diagonal RMF into ``outdir``
+    (the jobs of :func:`calibration_jobs`), provenance-stamped with their calibration source.
+
+    Returns
+    -------
+    dict
+        Key (``be``, ``diag``, ``fcxbA``, ``fcxbB``) → path.
+    """
+    files, jobs = calibration_jobs(calibrations, outdir, overwrite)
+    for path, (write, item, kw) in jobs.items():
+        write(item, path, overwrite=overwrite, **kw)
         if reporter is not None:
             reporter.output(path)
-            if "BUILTIN" in str(cal.source).upper():
+            if "BUILTIN" in str(kw["calibration"]).upper():
                 reporter.warning(f"{path.name} is the built-in approximate calibration.")
-    return paths
+    return files
 
 
 def _rel(path: Path, base: Path) -> str:
