@@ -36,7 +36,6 @@ from nuskybgd.geometry.frames import (
     PROJBGD_DET1_REF_INDEX,
     PROJBGD_ROLL_OFFSET_DEG,
     det1_to_sky_matrix,
-    nudge,
 )
 from nuskybgd.modules import normalise_module
 
@@ -385,11 +384,7 @@ def project_maps(
     if mapping is None:
         mapping = SkyMapping.original(pa_pnt)
     ref_ap, ref_det = reference_maps(cm, dets, aperture, peak, pa_pnt, shape, roll_deg=mapping.roll_deg)
-    if mapping.kind == "original":
-        nx_, ny_ = nudge(pa_pnt)           # the original's own arithmetic, bit for bit
-        ty, tx = -float(ny_), -float(nx_)
-    else:
-        ty, tx = mapping.content_shift()
+    ty, tx = mapping.content_shift()     # original: −nudge(PA_PNT), to 1e-14 pixel
     maps = [ref_det[k] / total for k in dets]
     if ref_ap is not None:
         maps.append(ref_ap / total)

@@ -174,11 +174,12 @@ def estimate_source_wings(info, geometry, source_region: str | Path, source_spec
     src_mask = geometry.mask(source_region)
     out = SourceWings()
     masks = [geometry.mask(r) for r in info.regfiles]
+    # fraction of the time each sky pixel is on a detector, per module
+    exposed = {m: np.clip(geometry.detectors[m].sum(axis=0), 0.0, 1.0) for m in info.used_modules}
     for m in info.used_modules:
         if m not in source_spectra:
             raise InputError(f"the source-wing term of source region {source_region} needs the source "
                              f"spectrum of FPM{m}; give it (--src-spectrum), or clear --src.", source_region)
-        exposed = np.clip(geometry.detectors[m].sum(axis=0), 0.0, 1.0)
         pha_path = Path(source_spectra[m])
         pha, rmf = read_source_spectrum(pha_path)
         response = Response(rmf, cal_files[f"fcxb{m}"])
@@ -197,11 +198,11 @@ def estimate_source_wings(info, geometry, source_region: str | Path, source_spec
         gamma, norm, counts = fit_source_spectrum(pha.counts, bg_src, response, float(pha.exposure), band)
         b = float(bg_src[band].sum())
         detected = counts > DETECTION_SIGMA * np.sqrt(max(b, 1.0) + (BACKGROUND_SYSTEMATIC * b) ** 2)
-        share_src = psf_share(psf, exposed, src_mask)
+        share_src = psf_share(psf, exposed[m], src_mask)
         out.source[m] = {"photon_index": gamma, "norm": norm if detected else 0.0, "share": share_src,
                          "counts": counts, "detected": bool(detected)}
     for s, m in enumerate(info.modules):
-        share = psf_share(psf, np.clip(geometry.detectors[m].sum(axis=0), 0.0, 1.0), masks[s])
+        share = psf_share(psf, exposed[m], masks[s])
         src = out.source[m]
         out.shares.append(share)
         out.photon_index.append(src["photon_index"])
