@@ -49,6 +49,12 @@ async def started(pilot) -> None:
     await until(pilot, lambda: pilot.app.ready)
 
 
+async def open_step(pilot, key: str, instance: str) -> None:
+    """Press a stage's number ``key`` and wait until the step ``instance`` is shown."""
+    await pilot.press(key)
+    await until(pilot, lambda: pilot.app.current_key == instance)
+
+
 def text_of(app, selector: str) -> str:
     return str(app.query_one(selector, Static).render())
 
@@ -127,8 +133,7 @@ def test_keys_move_between_steps_and_modules(runner, obs: Path):
             await started(pilot)
             await pilot.press("down")
             await until(pilot, lambda: app.current_key == "mkimgs.A.3to20keV")
-            await pilot.press("5")
-            await until(pilot, lambda: app.current_key == "projbgd.A")
+            await open_step(pilot, "5", "projbgd.A")
             assert "Projected background — FPMA" in text_of(app, "#step-title")
             await pilot.press("m")
             await until(pilot, lambda: app.current_key == "projbgd.B")
@@ -148,8 +153,7 @@ def test_refused_value_is_shown_in_place_and_not_recorded(runner):
         app = WizardApp(runner, STAGES)
         async with app.run_test(size=(80, 24)) as pilot:
             await started(pilot)
-            await pilot.press("2")
-            await until(pilot, lambda: app.current_key == "mkimgs.A.3to20keV")
+            await open_step(pilot, "2", "mkimgs.A.3to20keV")
             field = app.query_one("#param-elow")
             field.focus()
             field.value = "three"
@@ -176,8 +180,7 @@ def test_run_streams_events_and_marks_done(runner, obs: Path):
         app = WizardApp(runner, STAGES)
         async with app.run_test(size=(80, 24), message_hook=messages.append) as pilot:
             await started(pilot)
-            await pilot.press("2")
-            await until(pilot, lambda: app.current_key == "mkimgs.A.3to20keV")
+            await open_step(pilot, "2", "mkimgs.A.3to20keV")
             app.query_one("#param-ehigh").value = "15"   # typed, not submitted: run applies it
             app.query_one(StepSidebar).focus()
             await pilot.press("r")
@@ -202,8 +205,7 @@ def test_run_all_modules_then_a_lost_product_marks_stale(runner, obs: Path):
         app = WizardApp(runner, STAGES)
         async with app.run_test(size=(80, 24)) as pilot:
             await started(pilot)
-            await pilot.press("2")
-            await until(pilot, lambda: app.current_key == "mkimgs.A.3to20keV")
+            await open_step(pilot, "2", "mkimgs.A.3to20keV")
             await pilot.press("R")
             await until(pilot, lambda: app.query_one(StepSidebar).statuses["images"] == "done"
                         and app.running_key is None)
@@ -228,8 +230,7 @@ def test_stale_shown_when_an_input_changes_outside(runner, obs: Path, monkeypatc
         app = WizardApp(runner, STAGES)
         async with app.run_test(size=(80, 24)) as pilot:
             await started(pilot)
-            await pilot.press("4")
-            await until(pilot, lambda: app.current_key == "aspecthist.A")
+            await open_step(pilot, "4", "aspecthist.A")
             await pilot.press("r")
             await until(pilot, lambda: runner.status("aspecthist.A") == "done"
                         and app.running_key is None)
@@ -253,8 +254,7 @@ def test_failure_is_one_message_and_the_app_lives_on(runner, obs: Path):
         app = WizardApp(runner, STAGES)
         async with app.run_test(size=(80, 24), message_hook=messages.append) as pilot:
             await started(pilot)
-            await pilot.press("4")
-            await until(pilot, lambda: app.current_key == "aspecthist.A")
+            await open_step(pilot, "4", "aspecthist.A")
             await pilot.press("r")
             await until(pilot, lambda: any(isinstance(m, StepFailed) for m in messages))
             failed = next(m for m in messages if isinstance(m, StepFailed))
@@ -286,8 +286,7 @@ def test_cancel_stops_the_step_and_writes_nothing(runner, obs: Path):
         app = WizardApp(runner, STAGES, reporter_factory=gate)
         async with app.run_test(size=(80, 24), message_hook=messages.append) as pilot:
             await started(pilot)
-            await pilot.press("5")
-            await until(pilot, lambda: app.current_key == "projbgd.A")
+            await open_step(pilot, "5", "projbgd.A")
             await pilot.press("r")
             await until(pilot, lambda: gate.paused.is_set()
                         and app.query_one(StepSidebar).statuses["projbgd"] == "running")
@@ -311,8 +310,7 @@ def test_quit_during_a_real_step_returns_and_the_session_is_consistent(runner, o
         app = WizardApp(runner, STAGES, reporter_factory=gate)
         async with app.run_test(size=(80, 24)) as pilot:
             await started(pilot)
-            await pilot.press("5")
-            await until(pilot, lambda: app.current_key == "projbgd.A")
+            await open_step(pilot, "5", "projbgd.A")
             await pilot.press("r")
             await until(pilot, lambda: gate.paused.is_set())
             t0 = time.monotonic()
@@ -445,8 +443,7 @@ def test_band_title_follows_the_band_parameters(runner, obs: Path):
         app = WizardApp(runner, STAGES)
         async with app.run_test(size=(80, 24)) as pilot:
             await started(pilot)
-            await pilot.press("2")
-            await until(pilot, lambda: app.current_key == "mkimgs.A.3to20keV")
+            await open_step(pilot, "2", "mkimgs.A.3to20keV")
             assert "Counts image 3–20 keV — FPMA" in text_of(app, "#step-title")
             for name, value in (("elow", "4"), ("ehigh", "25.5")):
                 field = app.query_one(f"#param-{name}")
@@ -473,8 +470,7 @@ def test_moving_between_steps_reuses_the_form_in_place(runner):
         app = WizardApp(runner, STAGES)
         async with app.run_test(size=(80, 24)) as pilot:
             await started(pilot)
-            await pilot.press("2")
-            await until(pilot, lambda: app.current_key == "mkimgs.A.3to20keV")
+            await open_step(pilot, "2", "mkimgs.A.3to20keV")
             pane = app.query_one(StepPane)
             form = pane.form
             assert form.value_of("elow") == "3" and form.value_of("ehigh") == "20"
@@ -491,8 +487,7 @@ def test_moving_between_steps_reuses_the_form_in_place(runner):
             assert pane.form is form and form.key == "mkimgs.A.20to40keV"
             assert form.value_of("elow") == "20" and form.value_of("ehigh") == "40"
             assert text_of(app, "#error-elow") == "" and not field.has_class("-invalid")
-            await pilot.press("5")
-            await until(pilot, lambda: app.current_key == "projbgd.A")
+            await open_step(pilot, "5", "projbgd.A")
             assert pane.form is not form and not form.display
             await pilot.press("2")                       # back to the band left
             await until(pilot, lambda: app.current_key == "mkimgs.A.20to40keV")

@@ -18,6 +18,7 @@ from nuskybgd_tui.app import WizardApp, open_session
 from nuskybgd_tui.product_views import ImageGallery
 from nuskybgd_tui.widgets.image_view import ImageView
 from nuskybgd_tui.widgets.sidebar import StepSidebar
+from test_tui_app import open_step
 
 
 async def until(pilot, condition, limit: int = 6000) -> None:
@@ -46,8 +47,7 @@ def test_run_images_show_them_and_resume(small_observation: Path, tmp_path: Path
             assert other is None and "open in another nuskybgd" in message
             await pilot.press("r")
             await until(pilot, lambda: runner.status("info") == "done" and app.running_key is None)
-            await pilot.press("2")
-            await until(pilot, lambda: app.current_key == "mkimgs.A.3to20keV")
+            await open_step(pilot, "2", "mkimgs.A.3to20keV")
             await pilot.press("r")
             await until(pilot, lambda: runner.status("mkimgs.A.3to20keV") == "done"
                         and app.running_key is None)
@@ -117,8 +117,7 @@ def test_refused_parameter_on_the_real_runner(small_observation: Path, tmp_path:
         app = WizardApp(runner, stages)
         async with app.run_test(size=(100, 30)) as pilot:
             await until(pilot, lambda: app.ready)
-            await pilot.press("2")
-            await until(pilot, lambda: app.current_key == "mkimgs.A.3to20keV")
+            await open_step(pilot, "2", "mkimgs.A.3to20keV")
             field = app.query_one("#param-elow")
             field.value = "500"
             field.focus()
@@ -155,8 +154,7 @@ def test_file_picker_sets_a_path_parameter(small_observation: Path, tmp_path: Pa
         app = WizardApp(runner, stages)
         async with app.run_test(size=(80, 24)) as pilot:
             await until(pilot, lambda: app.ready)
-            await pilot.press("2")
-            await until(pilot, lambda: app.current_key == "mkimgs.A.3to20keV")
+            await open_step(pilot, "2", "mkimgs.A.3to20keV")
             await pilot.press("ctrl+o")                    # not on a file field: a hint
             await pilot.pause()
             assert any("Move to a file parameter" in str(n.message) for n in app._notifications)
